@@ -1,0 +1,1 @@
+"""Analysis of runs: aggregation (metrics), figures (plots), tables, report and regression gate."""

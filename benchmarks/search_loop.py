@@ -1,0 +1,35 @@
+"""Drive one algorithm against one oracle until the budget is spent or the algorithm stops."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from algorithms.base import Algorithm
+from benchmarks.errors import HarnessError
+from benchmarks.oracle import Oracle, QueryLog
+
+
+class AlgorithmContractError(HarnessError, RuntimeError):
+    """An algorithm broke the ask/tell contract (too many proposals, wrong type, ...)."""
+
+
+def run_search(algorithm: Algorithm, oracle: Oracle) -> QueryLog:
+    """Alternate ``ask`` and ``tell`` until the budget is spent or ``ask`` returns nothing."""
+    name = type(algorithm).__name__
+    while oracle.remaining > 0:
+        proposals = np.asarray(algorithm.ask(oracle.remaining))
+        if proposals.size == 0:
+            break
+        if proposals.ndim != 1 or proposals.dtype.kind not in "iu":
+            raise AlgorithmContractError(
+                f"{name}.ask must return a 1-D integer array of architecture indices, "
+                f"got shape {proposals.shape} dtype {proposals.dtype}"
+            )
+        if len(proposals) > oracle.remaining:
+            raise AlgorithmContractError(
+                f"{name}.ask proposed {len(proposals)} architectures but max_batch was "
+                f"{oracle.remaining}"
+            )
+        proposals = proposals.astype(np.int64, copy=False)
+        algorithm.tell(proposals, oracle.evaluate(proposals))
+    return oracle.log
