@@ -39,7 +39,8 @@ class Oracle:
             raise ProtocolError(
                 f"fidelity hp={protocol.fidelity} is not in this table (it has "
                 f"{', '.join('hp=' + f for f in table.fidelities)}); hp=12 needs a table built "
-                "from the official archive: `nas-harness data build --from NATS-sss-v1_0-50262-simple`"
+                "from the official archive: "
+                "`nas-harness data build --from NATS-sss-v1_0-50262-simple`"
             )
         if protocol.fidelity == "12" and rng is None:
             raise ProtocolError("hp=12 draws one seed per query: pass an rng to the Oracle")

@@ -99,8 +99,8 @@ class SearchSpace:
         arr = np.asarray(channels, dtype=np.int64)
         if arr.ndim == 0 or arr.shape[-1] != self.num_layers:
             raise InvalidArchitectureError(
-                f"an architecture has {self.num_layers} layers, got {arr.shape[-1] if arr.ndim else 0}"
-                f" channel values: {channels!r}"
+                f"an architecture has {self.num_layers} layers, got "
+                f"{arr.shape[-1] if arr.ndim else 0} channel values: {channels!r}"
             )
         flat = arr.reshape(-1, self.num_layers)
         pos = np.empty_like(flat)
