@@ -1,0 +1,1 @@
+"""Numbers computed from runs: step-function curves, summaries, reference lines, criteria."""

@@ -1,0 +1,1 @@
+"""Figures drawn from the metrics; every plot function returns ``(figure, data)``."""
