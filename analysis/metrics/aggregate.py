@@ -80,7 +80,8 @@ def _check_columns(traj: pd.DataFrame, needed: Sequence[str]) -> None:
 
 
 def step_curves(traj: pd.DataFrame, budget: int | None = None,
-                columns: Sequence[str] = (VALUE_COLUMN,)) -> StepCurves:
+                columns: Sequence[str] = (VALUE_COLUMN,),
+                runs: pd.DataFrame | None = None) -> StepCurves:
     """Scatter a trajectory table into step-function matrices on the grid 1..budget.
 
     Args:
@@ -88,6 +89,9 @@ def step_curves(traj: pd.DataFrame, budget: int | None = None,
         budget: grid length; defaults to the largest query number in ``traj``. Queries after
             the budget are ignored (they cannot influence the grid).
         columns: numeric columns to build matrices of (e.g. ``incumbent_index``).
+        runs: optional list of every run (``algorithm``, ``dataset``, ``run_id``, ``run``),
+            e.g. from the sidecars; a run listed here without a trajectory row (it made no
+            query) gets an all-NaN row, so it still counts in ``n_runs``.
 
     Returns:
         The curves; see :class:`StepCurves`.
@@ -102,12 +106,17 @@ def step_curves(traj: pd.DataFrame, budget: int | None = None,
         raise ProtocolError(f"the query grid needs a budget >= 1, got {budget}")
     keep = query <= budget
     frame = traj.loc[keep, [*KEY_COLUMNS, "query", *columns]]
-    frame = frame.sort_values(["algorithm", "dataset", "run", "run_id", "query"], kind="stable")
-    run_code, run_ids = pd.factorize(frame["run_id"], sort=False)
-    n_runs = len(run_ids)
-    runs = (frame.drop_duplicates("run_id")[list(KEY_COLUMNS)].reset_index(drop=True))
-    if len(runs) != n_runs:
+    listed = frame[list(KEY_COLUMNS)]
+    if runs is not None:
+        _check_columns(runs, KEY_COLUMNS)
+        listed = pd.concat([listed, runs[list(KEY_COLUMNS)]], ignore_index=True)
+    order = ["algorithm", "dataset", "run", "run_id"]
+    run_keys = (listed.drop_duplicates().sort_values(order, kind="stable")
+                .reset_index(drop=True))
+    if run_keys["run_id"].duplicated().any():
         raise DataIntegrityError("a run_id appears under two algorithms/datasets/run numbers")
+    n_runs = len(run_keys)
+    run_code = pd.Index(run_keys["run_id"]).get_indexer(frame["run_id"])
     col = frame["query"].to_numpy(dtype=np.int64) - 1
     seen = np.zeros((n_runs, budget), dtype=bool)
     seen[run_code, col] = True
@@ -121,7 +130,7 @@ def step_curves(traj: pd.DataFrame, budget: int | None = None,
         raw = np.full((n_runs, budget), np.nan)
         raw[run_code, col] = frame[name].to_numpy(dtype=np.float64)
         values[name] = np.where(last >= 0, raw[rows, np.maximum(last, 0)], np.nan)
-    return StepCurves(budget=budget, runs=runs, values=values)
+    return StepCurves(budget=budget, runs=run_keys, values=values)
 
 
 def nan_quantiles(matrix: np.ndarray, quantiles: Sequence[float] = QUANTILES) -> np.ndarray:

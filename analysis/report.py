@@ -1,0 +1,318 @@
+"""The report of a sweep: figures, tables, a Markdown summary and one self-contained HTML page.
+
+``build_report(runs_dir, out_dir)`` is what ``nas-harness reproduce`` and ``nas-harness report``
+call. It reads the runs and the benchmark table they were made with, aggregates once (the tidy
+summary table every figure and table reads) and writes::
+
+    out_dir/figures/{curves,final_distribution,flops_scatter}.{png,pdf}
+    out_dir/tables/{summary,criteria,checkpoints,references}.csv (+ criteria.md, checkpoints.md)
+    out_dir/summary.md      (links the PNGs)
+    out_dir/report.html     (figures embedded as base64 PNG; no other file needed)
+
+Nothing in the outputs depends on the time or the machine (no timestamps, PDF creation date
+cleared), so a re-run on the same runs gives the same text files.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis.metrics.aggregate import (
+    VALUE_COLUMN,
+    StepCurves,
+    final_runs,
+    step_curves,
+    summarize_curves,
+)
+from analysis.metrics.criteria import INDEX_COLUMN, SETTLE_TOL, criteria
+from analysis.metrics.references import References, references
+from analysis.plots.curves import LEGEND_TITLE, dataset_order, panel_title, plot_curves
+from analysis.plots.distributions import plot_final_distributions
+from analysis.plots.scatter import plot_flops_scatter
+from analysis.plots.style import algorithm_order
+from analysis.runs import SweepResults, load_results
+from analysis.tables import (
+    DEFAULT_CHECKPOINTS,
+    checkpoint_display,
+    checkpoint_table,
+    criteria_display,
+    html_table,
+    markdown_table,
+    write_tables,
+)
+from benchmarks.table import BenchmarkTable
+
+FIGURE_DPI = 150
+FIGURES: dict[str, str] = {
+    "curves": "Incumbent test accuracy over queries (mean, 25-75% band over runs)",
+    "final_distribution": "Final test accuracy per run",
+    "flops_scatter": "FLOPs and test accuracy of the architectures found, over the whole space",
+}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything computed from one sweep (what the figures and tables are drawn from)."""
+
+    results: SweepResults
+    curves: StepCurves
+    summary: pd.DataFrame
+    refs: Mapping[str, References]
+    criteria: pd.DataFrame
+    final: pd.DataFrame
+    checkpoints: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """The files :func:`build_report` wrote."""
+
+    out_dir: Path
+    report: Path
+    summary: Path
+    summary_table: Path
+    figures: tuple[Path, ...]
+    tables: tuple[Path, ...]
+
+    @property
+    def path(self) -> Path:
+        """The HTML report (what to open)."""
+        return self.report
+
+
+def analyse(results: SweepResults, table: BenchmarkTable,
+            checkpoints: Sequence[int] = DEFAULT_CHECKPOINTS) -> Analysis:
+    """Aggregate a sweep's runs once: curves, summary, references, criteria, checkpoints."""
+    runs = results.complete[["algorithm", "dataset", "run_id", "run"]]
+    curves = step_curves(results.trajectories, results.budget, (VALUE_COLUMN, INDEX_COLUMN),
+                         runs=runs)
+    summary = summarize_curves(curves)
+    datasets = dataset_order(runs["dataset"].unique())
+    refs = {d: references(table[d], results.protocol(d)) for d in datasets}
+    return Analysis(results, curves, summary, refs, criteria(curves, refs),
+                    final_runs(curves), checkpoint_table(summary, checkpoints))
+
+
+def references_frame(refs: Mapping[str, References]) -> pd.DataFrame:
+    """The reference lines as a table (one row per dataset)."""
+    rows = []
+    for ref in refs.values():
+        row = asdict(ref)
+        row["optimal_indices"] = " ".join(str(i) for i in ref.optimal_indices)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _save(fig: Any, stem: Path) -> list[Path]:
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    png, pdf = stem.with_suffix(".png"), stem.with_suffix(".pdf")
+    fig.savefig(png, dpi=FIGURE_DPI, metadata={"Software": None})
+    fig.savefig(pdf, metadata={"CreationDate": None, "Producer": None, "Creator": None})
+    return [png, pdf]
+
+
+def _protocol_lines(a: Analysis) -> list[tuple[str, str]]:
+    r = a.results
+    complete = r.complete
+    per_group = complete.groupby(["dataset", "algorithm"]).size()
+    runs_text = (str(int(per_group.iloc[0])) if per_group.nunique() == 1
+                 else f"{int(per_group.min())}-{int(per_group.max())} (varies)")
+    limits = ", ".join(f"{panel_title(d)} {ref.max_flops:.2f} MFLOPs "
+                       f"({ref.num_feasible} feasible)" for d, ref in a.refs.items())
+    constraint = ("none" if r.max_flops_fraction is None else
+                  f"FLOPs <= {r.max_flops_fraction:g} x the largest model's: {limits}")
+    seeds = sorted(set(complete["master_seed"].dropna().astype(int)))
+    return [
+        ("datasets", ", ".join(panel_title(d) for d in a.refs)),
+        ("algorithms", ", ".join(algorithm_order(complete["algorithm"].unique()))),
+        ("fidelity", f"hp={r.fidelity} (validation accuracy drives the search; "
+                     "test accuracy is only reported)"),
+        ("constraint", constraint),
+        ("budget", f"{r.budget} queries per run (each accuracy query costs 1; cost is free)"),
+        ("runs", f"{runs_text} per (algorithm, dataset); {len(complete)} complete, "
+                 f"{len(r.failed)} failed"),
+        ("seeds", f"master seed {', '.join(map(str, seeds))}; each run's SeedSequence is keyed "
+                  "by (algorithm, dataset, run), see the run sidecars"),
+        ("incumbent", "best validation accuracy among feasible evaluated architectures "
+                      "(ties keep the earlier); plotted: its test accuracy"),
+        ("aggregation", "step function on queries 1..budget (value at k uses the first k "
+                        "queries; a run that stopped early holds its last value); statistics "
+                        "over the runs with a feasible incumbent at k (n in tables/summary.csv)"),
+        ("efficiency", f"median over runs of the first query whose incumbent is the "
+                       f"best-by-validation feasible architecture, and of the first query after "
+                       f"which the incumbent stays within {SETTLE_TOL} points of its final "
+                       "test accuracy ('> budget': the median run never got there)"),
+    ]
+
+
+def _provenance(table: BenchmarkTable) -> tuple[list[tuple[str, str]], pd.DataFrame]:
+    p = table.provenance
+    facts = [("builder", p.builder), ("table checksum", p.checksum),
+             ("schema version", str(p.schema_version)),
+             ("partial", "yes" if p.partial else "no")]
+    sources = pd.DataFrame(sorted(p.sources.items()), columns=["source file", "sha256"])
+    return facts, sources
+
+
+def _params_frame(results: SweepResults) -> pd.DataFrame:
+    rows = []
+    for label, info in results.algorithm_params().items():
+        params = info["params"]
+        text = ", ".join(f"{k}={json.dumps(v)}" for k, v in params.items()) or "(none)"
+        rows.append({"algorithm": label, "registry name": info["name"], "parameters": text})
+    frame = pd.DataFrame(rows, columns=["algorithm", "registry name", "parameters"])
+    order = {a: i for i, a in enumerate(algorithm_order(frame["algorithm"]))}
+    return frame.sort_values("algorithm", key=lambda s: s.map(order)).reset_index(drop=True)
+
+
+def _refs_display(refs: Mapping[str, References]) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "dataset": panel_title(d),
+        "best-by-validation feasible arch (index)": r.best_by_valid_index,
+        "its validation acc (%)": f"{r.best_by_valid_valid_acc:.2f}",
+        "its test acc (%)": f"{r.best_by_valid_test_acc:.2f}",
+        "best feasible test acc (%)": f"{r.best_test_acc:.2f}",
+        "best feasible test arch (index)": r.best_test_index,
+    } for d, r in refs.items()])
+
+
+def _kv_markdown(pairs: Sequence[tuple[str, str]]) -> str:
+    return "\n".join(f"- **{k}**: {v}" for k, v in pairs) + "\n"
+
+
+def _kv_html(pairs: Sequence[tuple[str, str]]) -> str:
+    return "<table class='kv'>" + "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in pairs
+    ) + "</table>"
+
+
+def _sections(a: Analysis, table: BenchmarkTable) -> list[tuple[str, str, Any]]:
+    """(title, kind, content) in report order; kind is 'kv', 'table', 'figures' or 'text'."""
+    facts, sources = _provenance(table)
+    failed = a.results.failed
+    sections: list[tuple[str, str, Any]] = [
+        ("Protocol", "kv", _protocol_lines(a)),
+        ("Data provenance", "kv", facts),
+        ("Source files", "table", sources),
+        ("Figures", "figures", list(FIGURES)),
+        ("Reference lines", "table", _refs_display(a.refs)),
+        ("Quality, stability, efficiency (final = at the budget)", "table",
+         criteria_display(a.criteria)),
+        ("Test accuracy at checkpoints (mean ± standard error)", "table",
+         checkpoint_display(a.checkpoints) if len(a.checkpoints) else pd.DataFrame()),
+        ("Algorithms and parameters", "table", _params_frame(a.results)),
+    ]
+    if len(failed):
+        sections.append(("Failed runs (tracebacks in their sidecars)", "table",
+                         failed[["run_id", "status"]]))
+    return sections
+
+
+def render_markdown(a: Analysis, table: BenchmarkTable) -> str:
+    """The Markdown summary (figures linked as ``figures/*.png``)."""
+    out = ["# nas-harness results\n",
+           f"Runs: `{a.results.runs_dir.name}`; tables in `tables/`, full page in "
+           "`report.html`.\n"]
+    for title, kind, content in _sections(a, table):
+        out.append(f"## {title}\n")
+        if kind == "kv":
+            out.append(_kv_markdown(content))
+        elif kind == "table":
+            out.append(markdown_table(content) if len(content) else "(none)\n")
+        elif kind == "figures":
+            for stem in content:
+                out.append(f"![{FIGURES[stem]}](figures/{stem}.png)\n\n*{FIGURES[stem]}"
+                           f"{'; legend: ' + LEGEND_TITLE if stem == 'curves' else ''}.*\n")
+    return "\n".join(out)
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;
+max-width:1400px;padding:0 1em;color:#222}
+h1{font-size:1.6em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.5em 0;font-size:.85em}
+th,td{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
+thead th{background:#f3f3f3}table.kv th{background:#f8f8f8;white-space:nowrap}
+figure{margin:1em 0}img{max-width:100%;height:auto}figcaption{font-size:.85em;color:#555}
+"""
+
+
+def render_html(a: Analysis, table: BenchmarkTable, figure_dir: Path) -> str:
+    """The self-contained HTML page: every figure embedded as a base64 PNG data URI."""
+    body = ["<h1>nas-harness results</h1>",
+            f"<p>Runs: <code>{html.escape(a.results.runs_dir.name)}</code>.</p>"]
+    for title, kind, content in _sections(a, table):
+        body.append(f"<h2>{html.escape(title)}</h2>")
+        if kind == "kv":
+            body.append(_kv_html(content))
+        elif kind == "table":
+            body.append(html_table(content) if len(content) else "<p>(none)</p>")
+        elif kind == "figures":
+            for stem in content:
+                data = base64.b64encode((figure_dir / f"{stem}.png").read_bytes()).decode()
+                caption = FIGURES[stem] + (f"; legend: {LEGEND_TITLE}" if stem == "curves"
+                                           else "")
+                body.append(f"<figure><img alt='{html.escape(stem)}' "
+                            f"src='data:image/png;base64,{data}'>"
+                            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            "<title>nas-harness results</title>"
+            f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+
+
+def write_report(a: Analysis, table: BenchmarkTable, out_dir: Path | str) -> ReportPaths:
+    """Write figures, tables, ``summary.md`` and ``report.html`` of an analysis."""
+    out = Path(out_dir)
+    fig_dir, table_dir = out / "figures", out / "tables"
+    figures: list[Path] = []
+    fig, _ = plot_curves(a.summary, a.refs)
+    figures += _save(fig, fig_dir / "curves")
+    fig, _ = plot_final_distributions(a.final, a.refs)
+    figures += _save(fig, fig_dir / "final_distribution")
+    fig, _ = plot_flops_scatter(a.final, {d: table[d] for d in a.refs}, a.refs)
+    figures += _save(fig, fig_dir / "flops_scatter")
+
+    paths = write_tables(a.criteria, a.checkpoints, table_dir)
+    summary_csv = table_dir / "summary.csv"
+    a.summary.to_csv(summary_csv, index=False, float_format="%.6g")
+    refs_csv = table_dir / "references.csv"
+    references_frame(a.refs).to_csv(refs_csv, index=False, float_format="%.6g")
+
+    summary_md = out / "summary.md"
+    summary_md.write_text(render_markdown(a, table), encoding="utf-8")
+    report = out / "report.html"
+    report.write_text(render_html(a, table, fig_dir), encoding="utf-8")
+    tables = (summary_csv, refs_csv, paths.criteria_csv, paths.criteria_md,
+              paths.checkpoints_csv, paths.checkpoints_md)
+    return ReportPaths(out, report, summary_md, summary_csv, tuple(figures), tables)
+
+
+def build_report(runs_dir: Path | str, out_dir: Path | str, *,
+                 table: BenchmarkTable | None = None,
+                 checkpoints: Sequence[int] = DEFAULT_CHECKPOINTS) -> ReportPaths:
+    """Load the runs under ``runs_dir`` and the benchmark table; write the report to ``out_dir``.
+
+    Args:
+        runs_dir: a sweep's output directory.
+        out_dir: where the report goes (created).
+        table: the benchmark table (default: ``benchmarks.store.load_table()``); it must be the
+            table the runs were made with (checked by checksum).
+        checkpoints: query numbers of the checkpoint table.
+
+    Returns:
+        The paths written; ``.report`` is the HTML page.
+    """
+    if table is None:
+        from benchmarks.store import load_table
+
+        table = load_table()
+    results = load_results(runs_dir, table_checksum=table.provenance.checksum)
+    return write_report(analyse(results, table, checkpoints), table, out_dir)

@@ -1,0 +1,173 @@
+"""Load a sweep's results for analysis: trajectories, the run inventory, one protocol.
+
+The inventory comes from the sidecars (``<out>/<dataset>/<algorithm>/run-NNN.json``), so a
+run that made no query still counts and failed runs are reported, not silently dropped. All
+runs of one report must share one protocol (budget, fidelity, FLOPs constraint) and one
+benchmark table: mixing them would put incomparable numbers on one axis.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from benchmarks.datasets import get_dataset
+from benchmarks.errors import DataIntegrityError, DataNotFoundError, ProtocolError
+from benchmarks.protocol import Protocol
+
+INVENTORY_COLUMNS: tuple[str, ...] = (
+    "run_id", "algorithm", "algorithm_name", "dataset", "run", "status", "budget", "fidelity",
+    "max_flops_fraction", "master_seed", "table_checksum", "params", "queries",
+)
+
+
+@dataclass(frozen=True)
+class SweepResults:
+    """What a report or the gate needs from a results directory.
+
+    Attributes:
+        runs_dir: the results root.
+        trajectories: complete runs, one row per query (``TRAJECTORY_COLUMNS``).
+        inventory: one row per sidecar (:data:`INVENTORY_COLUMNS`; ``params`` as JSON text).
+        budget: the common query budget.
+        fidelity: the common fidelity.
+        max_flops_fraction: the common FLOPs constraint (None: unconstrained).
+        table_checksum: checksum of the table the runs were made with.
+    """
+
+    runs_dir: Path
+    trajectories: pd.DataFrame
+    inventory: pd.DataFrame
+    budget: int
+    fidelity: str
+    max_flops_fraction: float | None
+    table_checksum: str
+
+    @property
+    def complete(self) -> pd.DataFrame:
+        """The inventory rows of complete runs."""
+        return self.inventory[self.inventory["status"] == "complete"].reset_index(drop=True)
+
+    @property
+    def failed(self) -> pd.DataFrame:
+        """The inventory rows of runs that did not complete."""
+        return self.inventory[self.inventory["status"] != "complete"].reset_index(drop=True)
+
+    def protocol(self, dataset: str) -> Protocol:
+        """The runs' protocol on ``dataset``."""
+        return Protocol(dataset, budget=self.budget, fidelity=self.fidelity,
+                        max_flops_fraction=self.max_flops_fraction)
+
+    def algorithm_params(self) -> dict[str, dict[str, Any]]:
+        """Per algorithm label: registry name and full parameters (from the sidecars)."""
+        out: dict[str, dict[str, Any]] = {}
+        for row in self.inventory.drop_duplicates("algorithm").itertuples(index=False):
+            out[str(row.algorithm)] = {"name": row.algorithm_name,
+                                       "params": json.loads(str(row.params))}
+        return dict(sorted(out.items()))
+
+
+def _inventory_row(record: Mapping[str, Any]) -> dict[str, Any]:
+    protocol = record.get("protocol", {})
+    seed = record.get("seed", {})
+    return {
+        "run_id": record.get("run_id"),
+        "algorithm": record.get("algorithm"),
+        "algorithm_name": record.get("algorithm_name", record.get("algorithm")),
+        "dataset": record.get("dataset"),
+        "run": record.get("run"),
+        "status": record.get("status", "unknown"),
+        "budget": protocol.get("budget"),
+        "fidelity": str(protocol.get("fidelity")),
+        "max_flops_fraction": protocol.get("max_flops_fraction"),
+        "master_seed": seed.get("entropy"),
+        "table_checksum": record.get("table_checksum", ""),
+        "params": json.dumps(record.get("params", {}), sort_keys=True),
+        "queries": (record.get("result") or {}).get("queries", 0),
+    }
+
+
+def _single(inventory: pd.DataFrame, column: str, runs_dir: Path) -> Any:
+    values = inventory[column].drop_duplicates().tolist()
+    if len(values) != 1:
+        raise ProtocolError(
+            f"the runs in {runs_dir} mix {column} values {values}; a report compares runs "
+            "under one protocol and one table: put each sweep in its own directory"
+        )
+    return values[0]
+
+
+def load_results(runs_dir: Path | str, *, table_checksum: str | None = None,
+                 algorithms: Iterable[str] | None = None,
+                 datasets: Iterable[str] | None = None,
+                 runs: int | None = None) -> SweepResults:
+    """Read every sidecar and complete trajectory under ``runs_dir``.
+
+    Args:
+        runs_dir: a sweep's output directory.
+        table_checksum: when given, the checksum the runs must have been made with (the
+            table the report reads reference lines and FLOPs from).
+        algorithms: only these algorithm labels (default: all).
+        datasets: only these datasets (default: all).
+        runs: only run indices ``0..runs-1`` (default: all).
+
+    Raises:
+        DataNotFoundError: no run under ``runs_dir``.
+        ProtocolError: runs under different protocols.
+        DataIntegrityError: runs made with another table.
+    """
+    from benchmarks.results_io import iter_sidecars, load_runs, read_sidecar
+
+    root = Path(runs_dir)
+    records = [read_sidecar(path) for path in iter_sidecars(root)]
+    rows = [_inventory_row(r) for r in records if r is not None]
+    if not rows:
+        raise DataNotFoundError(
+            f"no run found under {root}; run a sweep first (`nas-harness run ... --out {root}` "
+            "or `nas-harness reproduce`)"
+        )
+    inventory = pd.DataFrame(rows, columns=list(INVENTORY_COLUMNS))
+    keep = pd.Series(True, index=inventory.index)
+    if algorithms is not None:
+        keep &= inventory["algorithm"].isin(list(algorithms))
+    if datasets is not None:
+        keep &= inventory["dataset"].isin([get_dataset(d).name for d in datasets])
+    if runs is not None:
+        keep &= inventory["run"] < runs
+    inventory = inventory[keep].reset_index(drop=True)
+    if inventory.empty:
+        raise DataNotFoundError(f"no run under {root} matches the algorithms, datasets and "
+                                "runs asked for; run the sweep first")
+    complete = inventory[inventory["status"] == "complete"]
+    if complete.empty:
+        raise DataNotFoundError(f"every run under {root} failed; see the tracebacks in their "
+                                ".json sidecars")
+    budget = int(_single(complete, "budget", root))
+    fidelity = str(_single(complete, "fidelity", root))
+    fraction = _single(complete, "max_flops_fraction", root)
+    fraction = None if fraction is None or pd.isna(fraction) else float(fraction)
+    checksum = str(_single(complete, "table_checksum", root))
+    if table_checksum is not None and checksum != table_checksum:
+        raise DataIntegrityError(
+            f"the runs in {root} were made with benchmark table {checksum[:12]}..., but the "
+            f"loaded table is {table_checksum[:12]}...; re-run the sweep with the current "
+            "table (or point NAS_HARNESS_DATA/NAS_HARNESS_CACHE at the old one)"
+        )
+    trajectories = load_runs(root, datasets=sorted(set(inventory["dataset"])),
+                             algorithms=sorted(set(inventory["algorithm"])))
+    trajectories = trajectories[trajectories["run_id"].isin(set(inventory["run_id"]))]
+    trajectories = trajectories.reset_index(drop=True)
+    loaded = set(trajectories["run_id"].unique())
+    lost = complete[(complete["queries"] > 0) & ~complete["run_id"].isin(loaded)]
+    if len(lost):
+        raise DataIntegrityError(
+            f"{len(lost)} run(s) under {root} are marked complete but their trajectory file is "
+            f"missing or does not match its checksum (e.g. {lost['run_id'].iloc[0]}); re-run "
+            "the sweep into the same directory to recompute them"
+        )
+    return SweepResults(root, trajectories, inventory, budget, fidelity, fraction, checksum)
