@@ -9,6 +9,7 @@ A run that raises is recorded as failed (traceback in its sidecar); the others g
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import sys
@@ -50,7 +51,7 @@ __all__ = [
 ]
 
 PAPER_ALGORITHMS: tuple[str, ...] = (
-    "layernas", "random_search", "regularized_evolution", "ppo", "reinforce",
+    "layernas", "random", "evolution", "ppo", "reinforce",
 )
 """The algorithms of the paper's experiment (``nas-harness reproduce``)."""
 MAX_RUNS = 100_000
@@ -199,6 +200,8 @@ class SweepResult:
         skipped: runs already complete (not recomputed).
         outcomes: the runs executed by this call.
         wall_s: wall time of the call.
+        digest: sha256 of every run's fingerprint: names the set of results the sweep asks
+            for (equal digests and no failures mean equal results on disk).
     """
 
     out_dir: Path
@@ -206,6 +209,7 @@ class SweepResult:
     skipped: int
     outcomes: tuple[RunOutcome, ...] = field(default=())
     wall_s: float = 0.0
+    digest: str = ""
 
     @property
     def completed(self) -> int:
@@ -332,7 +336,6 @@ _PLUGINS_LOADED: set[str] = set()
 
 def _load_plugin_sources(plugins: Iterable[PluginSource]) -> None:
     """Load plugins in this process (once each); a copy is written where the path is absent."""
-    import hashlib
     import tempfile
 
     from algorithms.registry import load_plugin
@@ -436,7 +439,7 @@ def _chunks(items: list[Any], workers: int) -> list[list[Any]]:
 
 
 def _progress(total: int, enabled: bool) -> Any:
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     # disable=None: on only when stderr is a terminal
     return tqdm(total=total, unit="run", desc="runs", file=sys.stderr, dynamic_ncols=True,
@@ -488,7 +491,8 @@ def _run_dask(pending: list[tuple[RunTask, str]], plan: SweepPlan, table: Benchm
         raise HarnessError("--scheduler needs dask.distributed: pip install "
                            "'dask[distributed]'") from exc
     try:
-        client = Client(scheduler, set_as_default=False, timeout=30)
+        # the connect timeout is Dask's ``distributed.comm.timeouts.connect`` (30 s default)
+        client = Client(scheduler, set_as_default=False)
     except OSError as exc:
         raise HarnessError(f"cannot connect to the Dask scheduler at {scheduler!r} ({exc}); "
                            "start one with `dask scheduler` or check the address") from exc
@@ -498,7 +502,7 @@ def _run_dask(pending: list[tuple[RunTask, str]], plan: SweepPlan, table: Benchm
         futures = [client.submit(_dask_chunk, chunk, table_future, plan.versions, plan.plugins,
                                  pure=False)
                    for chunk in _chunks(pending, nworkers)]
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):
             payloads = future.result()
             outcomes = [store_payload(out_dir, p) for p in payloads]
             future.release()
@@ -506,6 +510,13 @@ def _run_dask(pending: list[tuple[RunTask, str]], plan: SweepPlan, table: Benchm
             yield from outcomes
     finally:
         client.close()
+
+
+def _default_table() -> BenchmarkTable:
+    """The benchmark table named by ``NAS_HARNESS_DATA`` (cached in-process by the store)."""
+    from benchmarks.store import load_table
+
+    return load_table()
 
 
 def default_workers() -> int:
@@ -536,14 +547,13 @@ def run_sweep(spec: SweepSpec, out_dir: Path | str, *, workers: int | None = Non
     """
     start = time.perf_counter()
     if table is None:
-        from benchmarks.store import load_table
-
-        table = load_table()
+        table = _default_table()
     plan = plan_sweep(spec, table, plugins)
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
                                 or workers < 1):
         raise ProtocolError(f"workers must be a positive integer, got {workers!r}")
     out = Path(out_dir)
+    digest = hashlib.sha256("\n".join(plan.fingerprints).encode("ascii")).hexdigest()
     pending = []
     for task, fingerprint in zip(plan.tasks, plan.fingerprints, strict=True):
         paths = run_paths(out, task.dataset, task.algorithm, task.run)
@@ -551,7 +561,8 @@ def run_sweep(spec: SweepSpec, out_dir: Path | str, *, workers: int | None = Non
             pending.append((task, fingerprint))
     skipped = len(plan.tasks) - len(pending)
     if not pending:
-        return SweepResult(out, len(plan.tasks), skipped, (), time.perf_counter() - start)
+        return SweepResult(out, len(plan.tasks), skipped, (), time.perf_counter() - start,
+                           digest)
     remove_temporaries({run_paths(out, t.dataset, t.algorithm, 0).directory
                         for t, _ in pending})
     n_workers = workers or default_workers()
@@ -570,7 +581,7 @@ def run_sweep(spec: SweepSpec, out_dir: Path | str, *, workers: int | None = Non
     order = {task.run_id: i for i, (task, _) in enumerate(pending)}
     outcomes.sort(key=lambda o: order[o.run_id])
     return SweepResult(out, len(plan.tasks), skipped, tuple(outcomes),
-                       time.perf_counter() - start)
+                       time.perf_counter() - start, digest)
 
 
 def run_files(out_dir: Path | str, task: RunTask) -> RunPaths:
