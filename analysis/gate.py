@@ -213,7 +213,7 @@ def baseline_record(spec: Any, summary: pd.DataFrame, checkpoints: Sequence[int]
 
 
 def _json_float(value: float) -> float | None:
-    return None if value is None or math.isnan(value) else round(float(value), 6)
+    return None if value is None or math.isnan(value) else float(value)
 
 
 def write_baseline(record: dict[str, Any], path: Path | str) -> Path:

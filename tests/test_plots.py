@@ -1,0 +1,106 @@
+"""Figures: panels, bands, dashed references, legend, fixed colours; each returns its data."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_hex
+
+from analysis.metrics.aggregate import final_runs, step_curves, summarize_curves
+from analysis.metrics.references import references
+from analysis.plots.curves import LEGEND_TITLE, plot_curves
+from analysis.plots.distributions import plot_final_distributions
+from analysis.plots.scatter import plot_flops_scatter
+from analysis.plots.style import (
+    ALGORITHM_COLORS,
+    algorithm_color,
+    algorithm_order,
+    fallback_color,
+)
+from analysis.testing import hand_trajectory, synthetic_table
+from benchmarks.datasets import DATASET_NAMES
+from benchmarks.errors import DataIntegrityError
+from benchmarks.protocol import Protocol
+
+
+@pytest.fixture(scope="module")
+def table():
+    return synthetic_table(0)
+
+
+@pytest.fixture(scope="module")
+def analysed(table):
+    rng = np.random.default_rng(5)
+    frames = []
+    for dataset in DATASET_NAMES:
+        feasible = np.flatnonzero(table[dataset].flops <= 0.5 * table[dataset].flops.max())
+        for algorithm in ("random", "my_plugin"):
+            for run in range(4):
+                idx = rng.choice(feasible, size=12, replace=False)
+                acc = table[dataset].valid_acc[idx]
+                best = np.maximum.accumulate(acc)
+                pos = np.maximum.accumulate(np.where(acc == best, np.arange(12), 0))
+                inc = idx[pos]
+                frames.append(hand_trajectory(f"{dataset}/{algorithm}/{run:03d}",
+                                              table[dataset].test_acc[inc], index=inc,
+                                              algorithm=algorithm, dataset=dataset, run=run))
+    curves = step_curves(pd.concat(frames, ignore_index=True), 12,
+                         ("incumbent_test_acc", "incumbent_index"))
+    refs = {d: references(table[d], Protocol(d, budget=12)) for d in DATASET_NAMES}
+    return summarize_curves(curves), final_runs(curves), refs
+
+
+def test_curves_figure_has_three_titled_panels_bands_and_dashed_references(analysed, tmp_path):
+    summary, _, refs = analysed
+    fig, data = plot_curves(summary, refs)
+    axes = fig.axes
+    assert [ax.get_title() for ax in axes] == ["CIFAR-10", "CIFAR-100", "ImageNet16-120"]
+    for ax in axes:
+        bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+        assert len(bands) == 2  # one 25-75% band per algorithm
+        dashed = [ln for ln in ax.get_lines() if ln.get_linestyle() not in ("-", "None")]
+        assert len(dashed) == 2  # both reference lines
+        colors = {to_hex(ln.get_color()) for ln in ax.get_lines() if ln.get_linestyle() == "-"}
+        assert colors == {algorithm_color("random"), algorithm_color("my_plugin")}
+    assert fig.legends[0].get_title().get_text() == LEGEND_TITLE == "mean, 25-75% band"
+    assert set(data["algorithm"]) == {"random", "my_plugin"} and len(data) == 2 * 3 * 12
+    fig.savefig(tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").stat().st_size > 10_000
+
+
+def test_band_drawn_is_the_summary_quartiles(analysed):
+    summary, _, _ = analysed
+    fig, data = plot_curves(summary, datasets=["cifar100"], algorithms=["random"])
+    (ax,) = fig.axes
+    (band,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    ys = band.get_paths()[0].vertices[:, 1]
+    rows = data[(data["algorithm"] == "random")]
+    assert np.isclose(ys.min(), rows["q25"].min()) and np.isclose(ys.max(), rows["q75"].max())
+
+
+def test_other_figures_return_their_data(analysed, table, tmp_path):
+    _, final, refs = analysed
+    fig, data = plot_final_distributions(final, refs)
+    assert len(fig.axes) == 3 and len(data) == 2 * 3 * 4
+    fig.savefig(tmp_path / "dist.png")
+    fig, found = plot_flops_scatter(final, table.datasets, refs)
+    assert len(fig.axes) == 3 and found["runs"].sum() == 2 * 3 * 4
+    row = found.iloc[0]
+    assert row["flops"] == table[row["dataset"]].flops[row["arch_index"]]
+    assert row["test_acc"] == table[row["dataset"]].test_acc[row["arch_index"]]
+    fig.savefig(tmp_path / "scatter.png")
+
+
+def test_colours_are_fixed_and_unknown_names_get_a_stable_distinct_fallback():
+    assert algorithm_color("random") == ALGORITHM_COLORS["random"]
+    assert fallback_color("my_plugin") == fallback_color("my_plugin") == \
+        algorithm_color("my_plugin")
+    assert fallback_color("my_plugin") != fallback_color("my_plugin2")
+    assert fallback_color("zz").startswith("#") and len(fallback_color("zz")) == 7
+    assert algorithm_order(["zeta", "random", "alpha"]) == ["random", "alpha", "zeta"]
+
+
+def test_plot_refuses_an_empty_selection(analysed):
+    summary, _, _ = analysed
+    with pytest.raises(DataIntegrityError, match="nothing to plot"):
+        plot_curves(summary, datasets=["cifar10"], algorithms=["nope"])
