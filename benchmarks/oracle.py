@@ -49,6 +49,7 @@ class Oracle:
         self.space = space
         self.context = SearchContext.for_protocol(table, protocol, space)
         self._rng = rng
+        self._complete = table.is_complete  # skip the per-query availability check
         self._seen = np.zeros(space.size, dtype=bool)
         cap = protocol.budget
         self._index = np.empty(cap, dtype=np.int64)
@@ -80,7 +81,7 @@ class Oracle:
             raise BudgetExhaustedError(
                 f"{n} queries asked but only {self.remaining} of {self.protocol.budget} remain"
             )
-        if not self.table.available[idx].all():
+        if not self._complete and not self.table.available[idx].all():
             missing = int(idx[~self.table.available[idx]][0])
             raise DataIntegrityError(
                 f"architecture {missing} ({self.space.format(missing)}) has no data in this "
@@ -97,11 +98,13 @@ class Oracle:
         self._valid[start:stop] = acc
         self._feasible[start:stop] = self.context.is_feasible(idx)
         # a duplicate is a query of an index seen before, earlier in this batch included
-        _, first = np.unique(idx, return_index=True)
-        dup = self._seen[idx].copy()
-        within = np.ones(n, dtype=bool)
-        within[first] = False
-        self._duplicate[start:stop] = dup | within
+        dup = self._seen[idx]
+        if n > 1:
+            _, first = np.unique(idx, return_index=True)
+            within = np.ones(n, dtype=bool)
+            within[first] = False
+            dup = dup | within
+        self._duplicate[start:stop] = dup
         self._seen[idx] = True
         self._used = stop
         return acc.copy()

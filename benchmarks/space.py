@@ -32,6 +32,7 @@ class SearchSpace:
     options: tuple[tuple[int, ...], ...]
     _weights: np.ndarray = field(init=False, repr=False, compare=False)
     _lookup: tuple[dict[int, int], ...] = field(init=False, repr=False, compare=False)
+    _size: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.options or any(len(opts) == 0 for opts in self.options):
@@ -43,6 +44,7 @@ class SearchSpace:
         object.__setattr__(self, "_weights", weights)
         lookup = tuple({value: pos for pos, value in enumerate(opts)} for opts in self.options)
         object.__setattr__(self, "_lookup", lookup)
+        object.__setattr__(self, "_size", int(np.prod(sizes)))  # hot: checked on every query
 
     @property
     def num_layers(self) -> int:
@@ -57,7 +59,7 @@ class SearchSpace:
     @property
     def size(self) -> int:
         """Number of architectures in the space."""
-        return int(np.prod(self.num_options))
+        return self._size
 
     def all_indices(self) -> np.ndarray:
         """Every architecture index, ascending."""
