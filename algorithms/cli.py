@@ -1,0 +1,53 @@
+"""``nas-harness list``: every available algorithm with its parameters and defaults."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_commands(subparsers: Any) -> None:
+    """Register ``list`` on the ``nas-harness`` sub-command parser."""
+    parser = subparsers.add_parser(
+        "list",
+        help="list the search algorithms and their parameters",
+        description="List every available search algorithm (built-in, entry points and "
+                    "--plugin files) with its parameters, their defaults and where each "
+                    "default comes from. Set a parameter on `run` with --param NAME=VALUE.",
+    )
+    parser.add_argument("--plugin", action="append", default=[], metavar="FILE",
+                        help="also load algorithms from this Python file (repeatable)")
+    parser.add_argument("--sources", action="store_true",
+                        help="show where each default comes from")
+    parser.set_defaults(handler=_list_handler)
+
+
+def format_algorithms(show_sources: bool = False) -> str:
+    """The text ``nas-harness list`` prints."""
+    from algorithms.params import describe_params
+    from algorithms.registry import available_algorithms
+
+    lines: list[str] = []
+    for name, cls in available_algorithms().items():
+        doc = (cls.__doc__ or "").strip().splitlines()
+        lines.append(f"{name}: {doc[0] if doc else cls.__qualname__}")
+        specs = describe_params(cls.Params)
+        if not specs:
+            lines.append("    (no parameters)")
+        width = max((len(s.name) for s in specs), default=0)
+        for spec in specs:
+            lines.append(f"    {spec.name:<{width}}  {spec.type_name} = {spec.default!r}"
+                         f"  {spec.help}")
+            if show_sources and spec.source:
+                lines.append(f"    {'':<{width}}  source: {spec.source}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _list_handler(args: argparse.Namespace) -> int:
+    from algorithms.registry import load_plugin
+
+    for path in args.plugin:
+        load_plugin(path)
+    print(format_algorithms(args.sources), end="")
+    return 0

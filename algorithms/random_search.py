@@ -1,0 +1,50 @@
+"""Random search: architectures drawn uniformly among those that satisfy the constraint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from algorithms._common import EMPTY, BudgetedAlgorithm, sample_feasible
+from algorithms.params import param
+from algorithms.registry import register
+from benchmarks.protocol import SearchContext
+
+
+@register("random")
+class RandomSearch(BudgetedAlgorithm):
+    """Uniform sampling over feasible architectures (the baseline every method must beat).
+
+    Drawing uniformly from ``context.feasible_indices()`` is exactly rejection sampling on
+    the free cost (draw from the whole space, discard what breaks the constraint) without
+    the discarded draws. The whole sequence is drawn up front, so a run costs one numpy call.
+    """
+
+    @dataclass(frozen=True)
+    class Params:
+        """Parameters of random search."""
+
+        replace: bool = param(
+            False,
+            "draw with replacement (a repeated architecture is charged again)",
+            "harness choice: without replacement never wastes a query; NATS-Bench's "
+            "random_size_func draws with replacement (replace=true reproduces it)",
+        )
+
+    def __init__(self, context: SearchContext, rng: np.random.Generator,
+                 params: Params | None = None) -> None:
+        super().__init__(context, rng, params)
+        self._sequence = sample_feasible(rng, context.feasible_indices(), context.budget,
+                                         replace=self.params.replace)
+
+    def ask(self, max_batch: int) -> np.ndarray:
+        """The next ``max_batch`` architectures of the pre-drawn sequence."""
+        n = min(self._quota(max_batch), len(self._sequence) - self.num_proposed)
+        if n <= 0:
+            return EMPTY
+        return self._proposed(self._sequence[self.num_proposed:self.num_proposed + n])
+
+    def tell(self, indices: np.ndarray, valid_acc: np.ndarray) -> None:
+        """Random search learns nothing; only the pairing of ask and tell is checked."""
+        self._accept(indices, valid_acc)

@@ -1,0 +1,196 @@
+"""The algorithm registry: built-in modules, plugin files and entry points, by name.
+
+``@register("name")`` puts a class in the registry. :func:`available_algorithms` imports
+every module of the ``algorithms`` package (so dropping a file there adds a name) and the
+entry points of the group ``nas_harness.algorithms``; :func:`load_plugin` imports a ``.py``
+file from anywhere (the CLI's ``--plugin``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import pkgutil
+import re
+import sys
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+from algorithms.base import Algorithm
+from algorithms.params import ParamError, params_to_dict, parse_params
+from benchmarks.errors import HarnessError, UnknownNameError
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "ParamError",
+    "RegistryError",
+    "available_algorithms",
+    "get_algorithm",
+    "load_plugin",
+    "params_to_dict",
+    "parse_params",
+    "register",
+]
+
+ENTRY_POINT_GROUP = "nas_harness.algorithms"
+# modules of the package that hold no algorithm (besides private ``_*`` modules)
+NON_ALGORITHM_MODULES = frozenset({"base", "registry", "params", "testing", "cli"})
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_\-]*$")
+
+_REGISTRY: dict[str, type[Algorithm]] = {}
+_PLUGINS: dict[Path, list[str]] = {}
+_discovered = False
+
+
+class RegistryError(HarnessError, ValueError):
+    """A name clash, a plugin that fails to import, or a class that is not an Algorithm."""
+
+
+def _source_of(cls: type) -> tuple[str, str] | None:
+    try:
+        return str(Path(inspect.getfile(cls)).resolve()), cls.__qualname__
+    except (TypeError, OSError):
+        return None
+
+
+def register(name: str) -> Callable[[type[Algorithm]], type[Algorithm]]:
+    """Class decorator: make an :class:`Algorithm` available under ``name``.
+
+    Registering the same class again (or the same class from the same file imported under a
+    second module name) is a no-op; a different class under a taken name raises.
+    """
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise RegistryError(
+            f"algorithm names are lower-case letters, digits, '_' and '-', starting with a "
+            f"letter; got {name!r}"
+        )
+
+    def decorator(cls: type[Algorithm]) -> type[Algorithm]:
+        if not (isinstance(cls, type) and issubclass(cls, Algorithm)):
+            raise RegistryError(
+                f"@register({name!r}) decorates {cls!r}, which is not a subclass of "
+                "algorithms.base.Algorithm"
+            )
+        existing = _REGISTRY.get(name)
+        if existing is not None and existing is not cls:
+            same_source = _source_of(existing) is not None and _source_of(existing) == \
+                _source_of(cls)
+            if not same_source:
+                raise RegistryError(
+                    f"algorithm name {name!r} is already taken by "
+                    f"{existing.__module__}.{existing.__qualname__}; register "
+                    f"{cls.__module__}.{cls.__qualname__} under another name"
+                )
+            return cls  # the same file imported twice: keep the first class
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return decorator
+
+
+def _discover_builtin() -> None:
+    import algorithms
+
+    for info in pkgutil.iter_modules(algorithms.__path__):
+        mod = info.name
+        if mod.startswith("_") or mod in NON_ALGORITHM_MODULES:
+            continue
+        full = f"algorithms.{mod}"
+        try:
+            importlib.import_module(full)
+        except HarnessError:
+            raise
+        except Exception as exc:
+            raise RegistryError(f"algorithm module {full} failed to import: {exc!r}") from exc
+
+
+def _discover_entry_points() -> None:
+    try:
+        eps = metadata.entry_points(group=ENTRY_POINT_GROUP)
+    except TypeError:  # pragma: no cover - Python < 3.10 API
+        eps = metadata.entry_points().get(ENTRY_POINT_GROUP, [])  # type: ignore[attr-defined]
+    for ep in eps:
+        try:
+            obj = ep.load()
+        except Exception as exc:
+            raise RegistryError(
+                f"entry point {ep.name!r} = {ep.value!r} of group {ENTRY_POINT_GROUP!r} failed "
+                f"to load: {exc!r}; fix or uninstall the package that declares it"
+            ) from exc
+        # a module registers itself on import; a class may come undecorated
+        if isinstance(obj, type) and issubclass(obj, Algorithm) and obj not in _REGISTRY.values():
+            register(ep.name)(obj)
+
+
+def available_algorithms() -> dict[str, type[Algorithm]]:
+    """Every registered algorithm by name (built-ins, entry points, loaded plugins), sorted."""
+    global _discovered
+    if not _discovered:
+        _discover_builtin()
+        _discover_entry_points()
+        _discovered = True
+    return dict(sorted(_REGISTRY.items()))
+
+
+def get_algorithm(name: str) -> type[Algorithm]:
+    """The class registered as ``name``; the error lists the known names."""
+    algos = available_algorithms()
+    if name not in algos:
+        raise UnknownNameError(
+            f"unknown algorithm {name!r}; known: {', '.join(algos) or 'none'}. An algorithm "
+            "defined in your own file needs `--plugin path/to/file.py`"
+        )
+    return algos[name]
+
+
+def load_plugin(path: str | Path) -> list[str]:
+    """Import a plugin ``.py`` file; returns the names it registered (idempotent per file).
+
+    The module is kept in ``sys.modules`` under a stable name, so its classes pickle within
+    this process and in forked workers.
+    """
+    available_algorithms()  # built-ins first, so a plugin cannot shadow them silently
+    file = Path(path).expanduser().resolve()
+    if file in _PLUGINS:
+        return list(_PLUGINS[file])
+    if not file.is_file():
+        raise RegistryError(f"plugin file {str(path)!r} does not exist")
+    if file.suffix != ".py":
+        raise RegistryError(f"plugin {str(path)!r} is not a Python (.py) file")
+    digest = hashlib.sha1(str(file).encode()).hexdigest()[:10]
+    module_name = f"nas_harness_plugin_{re.sub(r'[^0-9a-zA-Z_]', '_', file.stem)}_{digest}"
+    spec = importlib.util.spec_from_file_location(module_name, file)
+    if spec is None or spec.loader is None:  # pragma: no cover - .py files always get a spec
+        raise RegistryError(f"cannot import plugin {str(file)!r}")
+    module = importlib.util.module_from_spec(spec)
+    before = dict(_REGISTRY)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except HarnessError:
+        sys.modules.pop(module_name, None)
+        raise
+    except Exception as exc:
+        sys.modules.pop(module_name, None)
+        for name in set(_REGISTRY) - set(before):
+            del _REGISTRY[name]
+        raise RegistryError(f"plugin {str(file)!r} failed to import: {exc!r}") from exc
+    # names whose class comes from this file (also when it was imported before as a module)
+    names = sorted(name for name, cls in _REGISTRY.items()
+                   if (src := _source_of(cls)) is not None and src[0] == str(file))
+    if not names:
+        raise RegistryError(
+            f"plugin {str(file)!r} registered no algorithm; decorate your Algorithm subclass "
+            "with @register('name') from algorithms.registry"
+        )
+    _PLUGINS[file] = names
+    return list(names)
+
+
+def _forget(name: str) -> None:
+    """Remove a name (tests only)."""
+    _REGISTRY.pop(name, None)

@@ -1,0 +1,87 @@
+"""REINFORCE with an EMA baseline: the NATS-Bench reinforcement-learning baseline, in numpy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from algorithms._common import EMPTY, BudgetedAlgorithm
+from algorithms._policy import Adam, EMABaseline, FactorisedPolicy, sample_allowed_positions
+from algorithms.params import check, param
+from algorithms.registry import register
+from benchmarks.protocol import SearchContext
+
+
+@register("reinforce")
+class Reinforce(BudgetedAlgorithm):
+    """Williams' REINFORCE on a factorised softmax policy, as NATS-Bench's ``reinforce.py``.
+
+    One softmax over the options of each layer (logits start at ``init_std`` x N(0, 1));
+    each step samples an architecture, the reward is its validation accuracy (%), the
+    baseline is a bias-corrected EMA of the rewards updated *before* the advantage
+    ``reward - baseline`` is taken (as NATS-Bench does), and Adam minimises
+    ``-log pi(arch) * advantage``. Architectures that break the constraint are re-drawn from
+    the policy before any query (rejection on the free cost), so no query is wasted on them.
+    """
+
+    @dataclass(frozen=True)
+    class Params:
+        """Parameters of REINFORCE."""
+
+        learning_rate: float = param(
+            0.01, "Adam learning rate",
+            "NATS-Bench (Dong et al. 2021) reinforce.py runs: --learning_rate 0.01")
+        ema_momentum: float = param(
+            0.9, "momentum of the EMA reward baseline",
+            "NATS-Bench reinforce.py default --EMA_momentum 0.9")
+        batch_size: int = param(
+            1, "architectures sampled per policy update",
+            "NATS-Bench reinforce.py: one architecture per update")
+        init_std: float = param(
+            1e-3, "std of the initial logits",
+            "NATS-Bench PolicySize: 1e-3 * randn")
+        avoid_duplicates: bool = param(
+            False, "re-draw architectures already evaluated instead of querying them again",
+            "NATS-Bench charges repeated queries (false)")
+
+        def __post_init__(self) -> None:
+            check(self.learning_rate > 0, "learning_rate must be positive")
+            check(0 <= self.ema_momentum < 1, "ema_momentum must be in [0, 1)")
+            check(self.batch_size >= 1, "batch_size must be at least 1")
+            check(self.init_std >= 0, "init_std must be non-negative")
+
+    def __init__(self, context: SearchContext, rng: np.random.Generator,
+                 params: Params | None = None) -> None:
+        super().__init__(context, rng, params)
+        p = self.params
+        self.policy = FactorisedPolicy(context.space.num_options, rng, p.init_std)
+        self.optimizer = Adam(self.policy.logits.shape, p.learning_rate)
+        self.baseline = EMABaseline(p.ema_momentum)
+        self._allowed = context.flops <= context.max_flops
+        self._positions = np.empty((0, len(self.policy.sizes)), dtype=np.int64)
+
+    def ask(self, max_batch: int) -> np.ndarray:
+        """``batch_size`` feasible samples of the current policy."""
+        n = min(self._quota(max_batch), self.params.batch_size)
+        if n <= 0:
+            return EMPTY
+        pos = sample_allowed_positions(self.policy, self.rng, n, self._allowed,
+                                       unique=self.params.avoid_duplicates)
+        if len(pos) == 0:
+            return EMPTY
+        self._positions = pos
+        return self._proposed(self.policy.to_index(pos))
+
+    def tell(self, indices: np.ndarray, valid_acc: np.ndarray) -> None:
+        """One Adam step on ``-sum_i log pi(arch_i) (reward_i - baseline)``."""
+        idx, acc = self._accept(indices, valid_acc)
+        advantages = np.empty(len(acc))
+        for i, reward in enumerate(acc.tolist()):
+            self.baseline.update(reward)
+            advantages[i] = reward - self.baseline.value
+        grad = self.policy.weighted_grad(self._positions, advantages)
+        self.optimizer.step(self.policy.logits, -grad)
+        self.policy.changed()
+        if self.params.avoid_duplicates:
+            self._allowed[idx] = False

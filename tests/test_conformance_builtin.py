@@ -1,0 +1,75 @@
+"""Every built-in algorithm passes the shipped conformance kit."""
+
+import pytest
+
+from algorithms.layernas import LayerNAS
+from algorithms.ppo import PPO
+from algorithms.random_search import RandomSearch
+from algorithms.regularized_evolution import RegularizedEvolution
+from algorithms.reinforce import Reinforce
+from algorithms.testing import AlgorithmConformance
+
+
+class TestRandomSearch(AlgorithmConformance):
+    @pytest.fixture
+    def algorithm_class(self):
+        return RandomSearch
+
+
+class TestRandomSearchWithReplacement(AlgorithmConformance):
+    @pytest.fixture
+    def algorithm_class(self):
+        return RandomSearch
+
+    @pytest.fixture
+    def algorithm_params(self):
+        return RandomSearch.Params(replace=True)
+
+
+class TestRegularizedEvolution(AlgorithmConformance):
+    @pytest.fixture
+    def algorithm_class(self):
+        return RegularizedEvolution
+
+
+class TestLayerNAS(AlgorithmConformance):
+    @pytest.fixture
+    def algorithm_class(self):
+        return LayerNAS
+
+    @pytest.fixture
+    def seed_sensitive(self):
+        return False  # deterministic given the accuracies with its default parameters
+
+
+class TestLayerNASRandomised(AlgorithmConformance):
+    @pytest.fixture
+    def algorithm_class(self):
+        return LayerNAS
+
+    @pytest.fixture
+    def algorithm_params(self):
+        return LayerNAS.Params(unsearched="random", layer_order="random", num_buckets=2,
+                               top_k=1)
+
+
+class TestPPO(AlgorithmConformance):
+    @pytest.fixture
+    def algorithm_class(self):
+        return PPO
+
+
+class TestReinforce(AlgorithmConformance):
+    @pytest.fixture
+    def algorithm_class(self):
+        return Reinforce
+
+
+class TestReinforceNoDuplicates(AlgorithmConformance):
+    @pytest.fixture
+    def algorithm_class(self):
+        return Reinforce
+
+    @pytest.fixture
+    def algorithm_params(self):
+        return Reinforce.Params(avoid_duplicates=True, batch_size=4)

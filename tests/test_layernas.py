@@ -1,0 +1,99 @@
+"""LayerNAS on a hand-made table with a known optimum, and its query-count bound."""
+
+import numpy as np
+import pytest
+
+from algorithms.layernas import (
+    LayerNAS,
+    bucketize,
+    min_completion_flops,
+    resolve_layer_order,
+    top_k_per_bucket,
+)
+from algorithms.params import ParamError
+from algorithms.testing import drive, synthetic_landscape
+from benchmarks.protocol import SearchContext
+from benchmarks.space import SearchSpace
+
+# 3 layers x 3 options (values 1, 2, 3); cost = sum of values, limit 6;
+# accuracy = 10*c1 + 5*c2 + c3, so the constrained optimum is 3:2:1 (accuracy 41).
+TINY = SearchSpace(options=((1, 2, 3),) * 3)
+CH = TINY.channels(TINY.all_indices())
+FLOPS = CH.sum(axis=1).astype(float)
+ACC = (CH @ np.array([10, 5, 1])).astype(float)
+
+
+def tiny(budget=100):
+    return SearchContext(TINY, FLOPS, np.zeros(TINY.size, np.int64), 6.0, budget)
+
+
+def run(budget=100, **params):
+    algo = LayerNAS(tiny(budget), np.random.default_rng(0),
+                    LayerNAS.Params(num_buckets=2, top_k=1, bucketing="linear", **params))
+    asked = drive(algo, ACC, budget)
+    return algo, TINY.format_many(np.concatenate(asked))
+
+
+def test_hand_table_optimum_is_what_we_think():
+    feasible = FLOPS <= 6
+    assert TINY.format(int(np.flatnonzero(feasible)[np.argmax(ACC[feasible])])) == "3:2:1"
+
+
+def test_one_pass_from_the_smallest_base_evaluates_exactly_these():
+    # layer 1: x:1:1 for x=1..3 (costs 3,4,5 -> buckets 0,0..1: keep 1:1:1 and 3:1:1);
+    # layer 2: children of 3:1:1 and 1:1:1 that stay searchable (3:3:x is not: 3+3+1 > 6);
+    # layer 3: children of the bucket winners 3:2:1 and 1:2:1.
+    algo, seen = run(unsearched="min", passes=1)
+    assert seen == ["1:1:1", "2:1:1", "3:1:1", "3:2:1", "1:2:1", "1:3:1", "1:2:2", "1:2:3"]
+    assert algo.queries_per_pass == [8]
+    assert "3:2:1" in seen and algo.ask(5).size == 0
+
+
+def test_largest_base_is_lowered_to_feasible_stand_ins():
+    # base 3:3:3 (cost 9) breaks the limit: each child keeps its searched layer and lowers
+    # the others together until it fits (1:3:3 -> 1:2:2, 2:3:3 -> 2:2:2, 3:3:3 -> 3:1:1).
+    _, seen = run(unsearched="max", passes=1)
+    assert seen == ["1:2:2", "2:2:2", "3:1:1", "3:1:2", "3:2:1", "2:1:3", "2:3:1"]
+    assert all(FLOPS[TINY.parse(s)] <= 6 for s in seen)
+
+
+def test_repeated_passes_restart_from_the_best_and_stop_when_nothing_is_new():
+    algo, seen = run(unsearched="min")
+    assert seen[:8] == ["1:1:1", "2:1:1", "3:1:1", "3:2:1", "1:2:1", "1:3:1", "1:2:2", "1:2:3"]
+    assert algo.queries_per_pass[-1] == 0 and len(set(seen)) == len(seen)
+    assert algo.ask(3).size == 0 and algo.ask(3).size == 0
+
+
+def test_budget_cut_mid_layer():
+    _, seen = run(budget=4, unsearched="min")
+    assert seen == ["1:1:1", "2:1:1", "3:1:1", "3:2:1"]
+
+
+@pytest.mark.parametrize(("buckets", "k"), [(1, 1), (2, 3), (5, 3), (4, 2)])
+@pytest.mark.parametrize("unsearched", ["min", "mid", "max"])
+def test_one_pass_costs_at_most_the_bound(buckets, k, unsearched):
+    context, acc = synthetic_landscape(budget=10_000)
+    algo = LayerNAS(context, np.random.default_rng(0),
+                    LayerNAS.Params(num_buckets=buckets, top_k=k, unsearched=unsearched,
+                                    passes=1))
+    asked = drive(algo, acc, 10_000)
+    total = sum(len(a) for a in asked)
+    s, layers = 8, 5
+    assert algo.queries_per_pass == [total]
+    assert 0 < total <= s + (layers - 1) * buckets * k * s
+    assert len(np.unique(np.concatenate(asked))) == total   # nothing queried twice
+
+
+def test_helpers():
+    assert resolve_layer_order("reverse", 3) == (2, 1, 0)
+    assert resolve_layer_order("2,0,1", 3) == (2, 0, 1)
+    with pytest.raises(ParamError):
+        resolve_layer_order("0,1", 3)
+    np.testing.assert_array_equal(bucketize(np.array([1.0, 2, 3, 4]), 2, "linear"),
+                                  [0, 0, 1, 1])
+    np.testing.assert_array_equal(bucketize(np.array([1.0, 10, 100]), 2, "log"), [0, 1, 1])
+    np.testing.assert_array_equal(bucketize(np.array([5.0, 5.0]), 3, "log"), [0, 0])
+    kept = top_k_per_bucket(np.array([0, 0, 1, 1, 1]), np.array([1.0, 3, 2, 9, 2]), 1)
+    np.testing.assert_array_equal(kept, [3, 1])
+    low = min_completion_flops(FLOPS, TINY, (0,))
+    assert low[TINY.parse("3:3:3")] == 5 and low[TINY.parse("1:2:3")] == 3
