@@ -106,7 +106,8 @@ class LayerNAS(BudgetedAlgorithm):
     * bucketing: linear and log are equal within 0.05 (69.07 both at 500); log is kept
       because FLOPs span two orders of magnitude (1 to 137 MFLOPs on CIFAR).
     * H, k (unsearched=max, forward): every pair gives 69.43 at 100 queries; at 500 most
-      give 69.43 (CIFAR-10 93.34, CIFAR-100 70.32, ImageNet16-120 45.37), H=4/k=4 69.55 and
+      give 69.43 (CIFAR-10 93.34, CIFAR-100 69.58, ImageNet16-120 45.37); the best single
+      cell, H=4/k=4 with linear buckets, 69.68 (CIFAR-100 70.32), its neighbours not; and
       H=1/k=10..15 or H=2/k=6..8 less (68.57-68.82): several buckets matter more than a
       deep top-k. H=5, k=3 sits on the plateau and one pass fits the 500-query budget
       (bound 8 + 4*5*3*8 = 488 queries), so a run completes at least one full pass.
