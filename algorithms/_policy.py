@@ -134,6 +134,15 @@ def sample_allowed_positions(policy: FactorisedPolicy, rng: np.random.Generator,
         have += len(hits)
         if have >= n:
             break
+    for _ in range(8 if have < n else 0):       # uniform fallback, by rejection first
+        cand = rng.integers(0, len(allowed), size=8 * (n - have))
+        for i in cand[allowed[cand]].tolist():
+            if have < n and not (unique and i in taken):
+                taken.add(i)
+                got.append(policy.to_positions(np.array([i])))
+                have += 1
+        if have >= n:
+            break
     if have < n:
         pool = np.flatnonzero(allowed)
         if taken:
