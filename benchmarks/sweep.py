@@ -544,6 +544,10 @@ def run_sweep(spec: SweepSpec, out_dir: Path | str, *, workers: int | None = Non
 
     Returns:
         The summary; ``result.ok`` is False when some run failed (the others are stored).
+
+    The local pool starts workers with ``forkserver``, which imports the calling script as
+    ``__mp_main__``: a script that calls ``run_sweep`` with several workers needs the usual
+    ``if __name__ == "__main__":`` guard.
     """
     start = time.perf_counter()
     if table is None:
