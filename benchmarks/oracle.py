@@ -6,6 +6,7 @@ validation accuracy. Test accuracy stays in the table for the harness's reports.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,12 +51,17 @@ class Oracle:
         self.context = SearchContext.for_protocol(table, protocol, space)
         self._rng = rng
         self._complete = table.is_complete  # skip the per-query availability check
-        self._seen = np.zeros(space.size, dtype=bool)
-        cap = protocol.budget
-        self._index = np.empty(cap, dtype=np.int64)
-        self._valid = np.empty(cap, dtype=np.float64)
-        self._feasible = np.empty(cap, dtype=bool)
-        self._duplicate = np.empty(cap, dtype=bool)
+        self._budget = int(protocol.budget)
+        self._size = space.size
+        self._max_flops = self.context.max_flops
+        # scalar fast path (query) only where a query is a plain lookup of one column
+        self._fast = protocol.fidelity == "90" and self._complete
+        self._columns: _PythonColumns | None = None
+        self._seen = bytearray(space.size)
+        self._seen_np = np.frombuffer(self._seen, dtype=np.bool_)  # same memory, for batches
+        # the log: numpy chunks from batches, plus single queries pending as tuples
+        self._chunks: list[QueryLog] = []
+        self._pending: list[tuple[int, float, bool, bool]] = []
         self._used = 0
 
     @property
@@ -93,25 +99,78 @@ class Oracle:
             acc = self.table.hp12_valid_acc[idx, seeds]
         else:
             acc = self.table.valid_acc[idx]
-        start, stop = self._used, self._used + n
-        self._index[start:stop] = idx
-        self._valid[start:stop] = acc
-        self._feasible[start:stop] = self.context.is_feasible(idx)
         # a duplicate is a query of an index seen before, earlier in this batch included
-        dup = self._seen[idx]
+        dup = self._seen_np[idx]
         if n > 1:
             _, first = np.unique(idx, return_index=True)
             within = np.ones(n, dtype=bool)
             within[first] = False
             dup = dup | within
-        self._duplicate[start:stop] = dup
-        self._seen[idx] = True
-        self._used = stop
+        self._seen_np[idx] = True
+        self._flush_pending()
+        self._chunks.append(QueryLog(idx.copy(), acc.copy(), self.context.is_feasible(idx), dup))
+        self._used += n
         return acc.copy()
+
+    def query(self, index: int) -> float:
+        """One architecture's validation accuracy: the scalar fast path of :meth:`evaluate`.
+
+        Same charging, checks and log as ``evaluate([index])``, without numpy's per-call
+        overhead: sequential algorithms (evolution, REINFORCE) ask one architecture at a time.
+        """
+        if not self._fast:
+            return float(self.evaluate(index)[0])
+        if self._used >= self._budget:
+            raise BudgetExhaustedError(f"1 query asked but only 0 of {self._budget} remain")
+        i = operator.index(index)
+        if not 0 <= i < self._size:
+            self.space.check_indices(i)  # raises with the standard message
+        columns = self._columns or self._load_columns()
+        acc = columns.valid_acc[i]
+        self._pending.append((i, acc, columns.flops[i] <= self._max_flops, self._seen[i] == 1))
+        self._seen[i] = 1
+        self._used += 1
+        return acc
+
+    def _load_columns(self) -> _PythonColumns:
+        self._columns = _python_columns(self.table)
+        return self._columns
+
+    def _flush_pending(self) -> None:
+        """Move the single queries logged as tuples into a numpy chunk (keeps query order)."""
+        if self._pending:
+            index, valid, feasible, duplicate = zip(*self._pending, strict=True)
+            self._chunks.append(QueryLog(np.array(index, dtype=np.int64),
+                                         np.array(valid, dtype=np.float64),
+                                         np.array(feasible, dtype=bool),
+                                         np.array(duplicate, dtype=bool)))
+            self._pending.clear()
 
     @property
     def log(self) -> QueryLog:
         """A copy of every charged query so far."""
-        u = self._used
-        return QueryLog(self._index[:u].copy(), self._valid[:u].copy(),
-                        self._feasible[:u].copy(), self._duplicate[:u].copy())
+        self._flush_pending()
+        chunks = self._chunks or [QueryLog(np.empty(0, np.int64), np.empty(0),
+                                           np.empty(0, bool), np.empty(0, bool))]
+        return QueryLog(*(np.concatenate([getattr(c, f) for c in chunks])
+                          for f in ("index", "valid_acc", "feasible", "duplicate")))
+
+
+@dataclass(frozen=True)
+class _PythonColumns:
+    """Columns as Python lists: indexing a list is ~3x cheaper than a numpy scalar read."""
+
+    valid_acc: list[float]
+    flops: list[float]
+
+
+_COLUMN_CACHE: dict[int, tuple[DatasetTable, _PythonColumns]] = {}
+
+
+def _python_columns(table: DatasetTable) -> _PythonColumns:
+    """The list form of a table's columns, built once per table per process."""
+    hit = _COLUMN_CACHE.get(id(table))
+    if hit is None or hit[0] is not table:
+        hit = (table, _PythonColumns(table.valid_acc.tolist(), table.flops.tolist()))
+        _COLUMN_CACHE[id(table)] = hit
+    return hit[1]

@@ -3,7 +3,12 @@
 import numpy as np
 import pytest
 
-from benchmarks.errors import BudgetExhaustedError, ProtocolError, UnknownNameError
+from benchmarks.errors import (
+    BudgetExhaustedError,
+    InvalidArchitectureError,
+    ProtocolError,
+    UnknownNameError,
+)
 from benchmarks.oracle import Oracle
 from benchmarks.protocol import Protocol, SearchContext
 from benchmarks.space import SSS
@@ -91,3 +96,41 @@ def test_protocol_errors():
 def test_dataset_aliases_normalise():
     assert Protocol(dataset="imagenet16-120").dataset == "ImageNet16-120"
     assert Protocol(dataset="CIFAR100").dataset == "cifar100"
+
+
+def test_scalar_query_matches_evaluate_and_interleaves_in_order():
+    table = synthetic_table()
+    fast = Oracle(table, Protocol("cifar10", budget=6))
+    slow = Oracle(table, Protocol("cifar10", budget=6))
+    assert fast.query(5) == slow.evaluate(5)[0]
+    fast.evaluate([7, 5])
+    slow.evaluate([7, 5])
+    assert fast.query(np.int64(32767)) == slow.evaluate([32767])[0]
+    fast.query(7)
+    slow.evaluate(7)
+    a, b = fast.log, slow.log
+    for field in ("index", "valid_acc", "feasible", "duplicate"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+    assert a.index.tolist() == [5, 7, 5, 32767, 7]
+    assert a.duplicate.tolist() == [False, False, True, False, True]
+    assert a.feasible.tolist() == [True, True, True, False, True]
+    fast.query(1)
+    with pytest.raises(BudgetExhaustedError):
+        fast.query(2)
+    assert fast.used == 6
+
+
+def test_scalar_query_rejects_bad_indices_without_charging():
+    oracle = Oracle(synthetic_table(), Protocol("cifar10", budget=3))
+    with pytest.raises(InvalidArchitectureError, match="outside"):
+        oracle.query(40000)
+    with pytest.raises(TypeError):
+        oracle.query(1.5)
+    assert oracle.used == 0 and len(oracle.log.index) == 0
+
+
+def test_hp12_scalar_query_uses_the_rng_path():
+    table = synthetic_table(hp12=True)
+    oracle = Oracle(table, Protocol("cifar10", budget=2, fidelity="12"),
+                    rng=np.random.default_rng(3))
+    assert oracle.query(7) in set(table.hp12_valid_acc[7])
