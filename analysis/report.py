@@ -219,8 +219,8 @@ def _sections(a: Analysis, table: BenchmarkTable) -> list[tuple[str, str, Any]]:
 def render_markdown(a: Analysis, table: BenchmarkTable) -> str:
     """The Markdown summary (figures linked as ``figures/*.png``)."""
     out = ["# nas-harness results\n",
-           f"Runs: `{a.results.runs_dir.name}`; tables in `tables/`, full page in "
-           "`report.html`.\n"]
+           "Tables (CSV, full precision) in `tables/`, figures (PNG, PDF) in `figures/`, the "
+           "whole report as one page in `report.html`.\n"]
     for title, kind, content in _sections(a, table):
         out.append(f"## {title}\n")
         if kind == "kv":
@@ -247,8 +247,7 @@ figure{margin:1em 0}img{max-width:100%;height:auto}figcaption{font-size:.85em;co
 
 def render_html(a: Analysis, table: BenchmarkTable, figure_dir: Path) -> str:
     """The self-contained HTML page: every figure embedded as a base64 PNG data URI."""
-    body = ["<h1>nas-harness results</h1>",
-            f"<p>Runs: <code>{html.escape(a.results.runs_dir.name)}</code>.</p>"]
+    body = ["<h1>nas-harness results</h1>"]
     for title, kind, content in _sections(a, table):
         body.append(f"<h2>{html.escape(title)}</h2>")
         if kind == "kv":

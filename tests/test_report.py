@@ -1,6 +1,7 @@
 """The report end to end: a small sweep on a synthetic table -> figures, tables, HTML, Markdown."""
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -106,3 +107,31 @@ def test_report_refuses_runs_of_another_table_and_empty_directories(runs_dir, tm
         build_report(runs_dir, tmp_path / "r", table=synthetic_table(1))
     with pytest.raises(DataNotFoundError, match="no run found"):
         build_report(tmp_path / "empty", tmp_path / "r", table=synthetic_table(0))
+
+
+REPO_RESULTS = Path(__file__).resolve().parents[1] / "results"
+COMPARED = ("tables/criteria.csv", "tables/checkpoints.csv", "tables/references.csv",
+            "tables/summary.csv", "tables/criteria.md", "tables/checkpoints.md", "summary.md")
+
+
+@pytest.mark.slow
+def test_committed_results_match_a_fresh_reproduction(tmp_path):
+    """`nas-harness reproduce` on the real table gives the committed tables, byte for byte."""
+    if not (REPO_RESULTS / "summary.md").is_file():
+        pytest.skip("results/summary.md not generated yet: run `nas-harness reproduce`")
+    from benchmarks.store import load_table
+    from benchmarks.sweep import reproduce_spec
+
+    try:
+        table = load_table()
+    except DataNotFoundError as exc:
+        pytest.skip(f"the benchmark data is not available here: {exc}")
+    runs = tmp_path / "runs"
+    result = run_sweep(reproduce_spec(), runs, progress=False, table=table)
+    assert result.ok, result.describe()
+    build_report(runs, tmp_path / "report", table=table)
+    for name in COMPARED:
+        committed = REPO_RESULTS / name
+        assert committed.is_file(), f"results/{name} is not committed"
+        assert (tmp_path / "report" / name).read_bytes() == committed.read_bytes(), \
+            f"results/{name} differs from a fresh reproduction: re-run `nas-harness reproduce`"

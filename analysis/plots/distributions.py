@@ -12,9 +12,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from analysis.metrics.references import References
-from analysis.plots.curves import dataset_order, panel_title
+from analysis.plots.curves import REFERENCE_LABELS, dataset_order, panel_title
 from analysis.plots.style import REFERENCE_STYLE, algorithm_color, algorithm_order
 from benchmarks.errors import DataIntegrityError
 
@@ -77,6 +78,7 @@ def plot_final_distributions(final: pd.DataFrame, refs: Mapping[str, References]
         ax.grid(True, axis="y", alpha=0.3, linewidth=0.5)
     axes[0].set_ylabel("final test accuracy (%)")
     if refs:
-        fig.suptitle("final test accuracy per run; dashed: best-by-validation feasible "
-                     "(dark), best feasible test (light)", fontsize=9)
+        handles = [Line2D([], [], **REFERENCE_STYLE[key]) for key in REFERENCE_LABELS]  # type: ignore[arg-type]
+        fig.legend(handles, list(REFERENCE_LABELS.values()), loc="outside lower center",
+                   ncols=2, frameon=False, fontsize=8)
     return fig, data
