@@ -8,6 +8,7 @@ reference lines dashed, one legend for the figure. Figures are built with
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -117,7 +118,7 @@ def plot_curves(summary: pd.DataFrame, refs: Mapping[str, References] | None = N
         ax.grid(True, alpha=0.3, linewidth=0.5)
     axes[0].set_ylabel("test accuracy of the incumbent (%)")
 
-    handles: list[object] = []
+    handles: list[Any] = []
     labels: list[str] = []
     for algorithm in algorithms:
         if (data["algorithm"] == algorithm).any():
