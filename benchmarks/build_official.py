@@ -177,13 +177,16 @@ def _empty_columns(n: int) -> dict[str, np.ndarray]:
 def _read_record(api: Any, index: int, space: SearchSpace,
                  cols: dict[str, dict[str, np.ndarray]]) -> None:
     """Fill row ``index`` of every dataset's columns from the API."""
-    arch = api.arch(index)
-    if arch != space.format(index):
-        raise DataIntegrityError(
-            f"official record {index} is {arch!r}, but index {index} is "
-            f"{space.format(index)!r} in the search space; the archive is corrupted"
-        )
-    hp12 = api.query_meta_info_by_index(index, hp="12")
+    expected = space.format(index)
+    for hp in ("90", "12"):
+        record = api.query_meta_info_by_index(index, hp=hp)
+        if record.arch_index != index or record.arch_str != expected:
+            raise DataIntegrityError(
+                f"official record {index} (hp={hp}) is architecture {record.arch_index} "
+                f"{record.arch_str!r}, but index {index} is {expected!r} in the search space; "
+                "the archive is corrupted or a record file was renamed"
+            )
+    hp12 = record  # the hp=12 results, read last in the loop above
     for name, spec in DATASETS.items():
         c = cols[name]
         valid = api.get_more_info(index, spec.valid_split, hp="90", is_random=False)
