@@ -14,7 +14,6 @@ recorded sources still match, builds it otherwise (from ``NAS_HARNESS_DATA`` or 
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import uuid
@@ -132,7 +131,6 @@ def save_table(table: BenchmarkTable, cache: str | Path | None = None, *,
     }
     text = json.dumps(meta, indent=2) + "\n"
     _atomic_write(sidecar, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    _load_cached.cache_clear()
     return BenchmarkTable(datasets=table.datasets, provenance=prov)
 
 
@@ -261,14 +259,28 @@ def load_table(data_dir: str | Path | None = None,
 
     cache = resolve_cache(cache_dir).resolve()
     src = resolve_source_dir(data_dir, cache)
-    parquet, sidecar = table_files(cache)
-    stamps = tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.is_file() else None
-                   for p in (parquet, sidecar))
-    return _load_cached(None if src is None else str(src.resolve()), str(cache), stamps)
+    source = None if src is None else str(src.resolve())
+    key = (source, str(cache), _stamps(cache))
+    if key in _MEMO:
+        return _MEMO[key]
+    table = _load_or_build(source, str(cache))
+    if len(_MEMO) >= _MEMO_SIZE:
+        _MEMO.pop(next(iter(_MEMO)))
+    _MEMO[(source, str(cache), _stamps(cache))] = table  # the files as they are now
+    return table
 
 
-@functools.lru_cache(maxsize=8)
-def _load_cached(src: str | None, cache: str, _stamps: tuple) -> BenchmarkTable:
+_MEMO: dict[tuple, BenchmarkTable] = {}
+_MEMO_SIZE = 8
+
+
+def _stamps(cache: str | Path) -> tuple:
+    """(mtime, size) of the cached table's files: a rewrite invalidates the memo."""
+    return tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.is_file() else None
+                 for p in table_files(cache))
+
+
+def _load_or_build(src: str | None, cache: str) -> BenchmarkTable:
     from benchmarks.build_official import BUILDER as OFFICIAL
     from benchmarks.build_public import public_sources
 
@@ -286,7 +298,7 @@ def _load_cached(src: str | None, cache: str, _stamps: tuple) -> BenchmarkTable:
 
 def clear_memo() -> None:
     """Forget the tables memoised in this process (the files on disk stay)."""
-    _load_cached.cache_clear()
+    _MEMO.clear()
 
 
 def cached_table_path(cache: str | Path | None = None) -> Path:
