@@ -110,7 +110,8 @@ def mirror(data_dir: Path, tmp_path: Path) -> Iterator[dict]:
     handler = type("Handler", (_Handler,), {"requests": requests})
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     try:
         host, port = server.server_address[:2]
