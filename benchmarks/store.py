@@ -154,8 +154,7 @@ def read_sidecar(cache: str | Path | None = None) -> dict[str, Any] | None:
 
 def read_table(cache: str | Path | None = None) -> BenchmarkTable:
     """The cached table after checking its Parquet sha256 against the sidecar."""
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # ParquetFile.read avoids pyarrow.dataset (and pandas)
 
     parquet, sidecar = table_files(cache)
     meta = read_sidecar(cache)
@@ -169,7 +168,8 @@ def read_table(cache: str | Path | None = None) -> BenchmarkTable:
         )
     present = [c for c in OPTIONAL_COLUMNS if c in meta.get("columns", [])]
     try:
-        arrow = pq.read_table(parquet, columns=["dataset", "index", *BASE_COLUMNS, *present])
+        arrow = pq.ParquetFile(parquet).read(
+            columns=["dataset", "index", *BASE_COLUMNS, *present])
     except Exception as exc:  # pyarrow raises several types on malformed files
         raise DataIntegrityError(f"{parquet} is unreadable ({exc}); {REBUILD_HINT}") from None
     tables: dict[str, DatasetTable] = {}
@@ -178,7 +178,7 @@ def read_table(cache: str | Path | None = None) -> BenchmarkTable:
         rows = int(info["rows"])
         block = arrow.slice(start, rows)
         start += rows
-        if rows != SSS.size or not pc.all(pc.equal(block["dataset"], name)).as_py():
+        if rows != SSS.size or block["dataset"].unique().to_pylist() != [name]:
             raise DataIntegrityError(f"{parquet}: the {name} block is malformed; {REBUILD_HINT}")
         if not np.array_equal(block["index"].to_numpy(), np.arange(rows)):
             raise DataIntegrityError(f"{parquet}: {name} rows are not in index order; "
