@@ -79,7 +79,8 @@ def _arrow_table(table: BenchmarkTable) -> Any:
         raise DataIntegrityError("either every dataset or none carries hp=12 results")
     if all(has_hp12):
         for s, column in enumerate(HP12_COLUMNS):
-            cols[column] = pa.array(np.concatenate([d.hp12_valid_acc[:, s] for d in dts]))
+            cols[column] = pa.array(np.concatenate(
+                [np.asarray(d.hp12_valid_acc)[:, s] for d in dts]))
         for column in ("hp12_train_time", "hp12_eval_time", "latency"):
             parts = [getattr(d, column) for d in dts]
             cols[column] = pa.array(np.concatenate(
