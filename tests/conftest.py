@@ -7,11 +7,13 @@ next to the repository).
 
 from __future__ import annotations
 
+import atexit
 import functools
 import http.server
 import os
 import shutil
 import stat
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +23,23 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "natsbench_sss"
 SAMPLE = "official_nats_bench_sample/NATS-sss-v1_0-50262-simple"
+
+
+def _default_environment() -> None:
+    """Point the harness at the data beside the repository and at a throwaway cache.
+
+    So the README's plain ``pytest`` runs the data-backed tests too (as CI does), and a test
+    session never writes a table into the user's own cache.
+    """
+    if not os.environ.get("NAS_HARNESS_DATA", "").strip() and DEFAULT_DATA.is_dir():
+        os.environ["NAS_HARNESS_DATA"] = str(DEFAULT_DATA)
+    if not os.environ.get("NAS_HARNESS_CACHE", "").strip():
+        cache = tempfile.mkdtemp(prefix="nas-harness-test-cache-")
+        atexit.register(shutil.rmtree, cache, ignore_errors=True)
+        os.environ["NAS_HARNESS_CACHE"] = cache
+
+
+_default_environment()
 
 
 def _data_dir() -> Path:
