@@ -2,11 +2,17 @@
 
 The policy holds one logit vector per layer; an architecture's log-probability is the sum of
 the per-layer log-softmax entries, whose gradient is analytic: ``onehot(a) - softmax``.
+:class:`PolicyAlgorithm` is the sampling half that PPO and REINFORCE share.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+from algorithms._common import EMPTY, BudgetedAlgorithm
+from benchmarks.protocol import SearchContext
 
 
 class FactorisedPolicy:
@@ -194,3 +200,41 @@ class EMABaseline:
     def value(self) -> float:
         """The current average (0 before any update)."""
         return self.numerator / self.denominator if self.denominator else 0.0
+
+
+class PolicyAlgorithm(BudgetedAlgorithm):
+    """Feasible batches sampled from a :class:`FactorisedPolicy`, for policy-gradient methods.
+
+    One piece of code for what PPO and REINFORCE share: the policy, its Adam optimiser, the
+    feasibility mask and ``ask`` (``batch_size`` samples, re-drawn while infeasible or, with
+    ``avoid_duplicates``, already evaluated). ``Params`` must declare ``batch_size``,
+    ``learning_rate``, ``init_std`` and ``avoid_duplicates``. Subclasses add their baseline
+    and write ``tell``: :meth:`_accept`, an update from :attr:`_positions`, then
+    :meth:`_exclude_evaluated`.
+    """
+
+    def __init__(self, context: SearchContext, rng: np.random.Generator,
+                 params: Any | None = None) -> None:
+        super().__init__(context, rng, params)
+        p = self.params
+        self.policy = FactorisedPolicy(context.space.num_options, rng, p.init_std)
+        self.optimizer = Adam(self.policy.logits.shape, p.learning_rate)
+        self._allowed = context.flops <= context.max_flops
+        self._positions = np.empty((0, len(self.policy.sizes)), dtype=np.int64)
+
+    def ask(self, max_batch: int) -> np.ndarray:
+        """``batch_size`` feasible samples of the current policy."""
+        n = min(self._quota(max_batch), self.params.batch_size)
+        if n <= 0:
+            return EMPTY
+        pos = sample_allowed_positions(self.policy, self.rng, n, self._allowed,
+                                       unique=self.params.avoid_duplicates)
+        if len(pos) == 0:
+            return EMPTY
+        self._positions = pos
+        return self._proposed(self.policy.to_index(pos))
+
+    def _exclude_evaluated(self, indices: np.ndarray) -> None:
+        """With ``avoid_duplicates``, never sample ``indices`` again."""
+        if self.params.avoid_duplicates:
+            self._allowed[indices] = False

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from algorithms._common import EMPTY, BudgetedAlgorithm
-from algorithms._policy import Adam, EMABaseline, FactorisedPolicy, sample_allowed_positions
+from algorithms._policy import EMABaseline, FactorisedPolicy, PolicyAlgorithm
 from algorithms.params import check, param
 from algorithms.registry import register
 from benchmarks.protocol import SearchContext
@@ -30,7 +29,7 @@ def clipped_surrogate(policy: FactorisedPolicy, positions: np.ndarray, advantage
 
 
 @register("ppo")
-class PPO(BudgetedAlgorithm):
+class PPO(PolicyAlgorithm):
     """PPO (Schulman et al. 2017) with a one-step episode: the action is the architecture.
 
     The policy is one softmax over the options of each layer. Each ``ask`` samples a batch
@@ -88,24 +87,7 @@ class PPO(BudgetedAlgorithm):
     def __init__(self, context: SearchContext, rng: np.random.Generator,
                  params: Params | None = None) -> None:
         super().__init__(context, rng, params)
-        p = self.params
-        self.policy = FactorisedPolicy(context.space.num_options, rng, p.init_std)
-        self.optimizer = Adam(self.policy.logits.shape, p.learning_rate)
-        self.baseline = EMABaseline(p.baseline_momentum)
-        self._allowed = context.flops <= context.max_flops
-        self._positions = np.empty((0, len(self.policy.sizes)), dtype=np.int64)
-
-    def ask(self, max_batch: int) -> np.ndarray:
-        """A batch of feasible samples of the current policy."""
-        n = min(self._quota(max_batch), self.params.batch_size)
-        if n <= 0:
-            return EMPTY
-        pos = sample_allowed_positions(self.policy, self.rng, n, self._allowed,
-                                       unique=self.params.avoid_duplicates)
-        if len(pos) == 0:
-            return EMPTY
-        self._positions = pos
-        return self._proposed(self.policy.to_index(pos))
+        self.baseline = EMABaseline(self.params.baseline_momentum)
 
     def tell(self, indices: np.ndarray, valid_acc: np.ndarray) -> None:
         """``epochs`` Adam steps on the clipped surrogate of this batch."""
@@ -125,5 +107,4 @@ class PPO(BudgetedAlgorithm):
                 break
             self.optimizer.step(self.policy.logits, -grad)
             self.policy.changed()
-        if p.avoid_duplicates:
-            self._allowed[idx] = False
+        self._exclude_evaluated(idx)

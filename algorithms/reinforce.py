@@ -6,15 +6,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from algorithms._common import EMPTY, BudgetedAlgorithm
-from algorithms._policy import Adam, EMABaseline, FactorisedPolicy, sample_allowed_positions
+from algorithms._policy import EMABaseline, PolicyAlgorithm
 from algorithms.params import check, param
 from algorithms.registry import register
 from benchmarks.protocol import SearchContext
 
 
 @register("reinforce")
-class Reinforce(BudgetedAlgorithm):
+class Reinforce(PolicyAlgorithm):
     """Williams' REINFORCE on a factorised softmax policy, as NATS-Bench's ``reinforce.py``.
 
     One softmax over the options of each layer (logits start at ``init_std`` x N(0, 1));
@@ -54,24 +53,7 @@ class Reinforce(BudgetedAlgorithm):
     def __init__(self, context: SearchContext, rng: np.random.Generator,
                  params: Params | None = None) -> None:
         super().__init__(context, rng, params)
-        p = self.params
-        self.policy = FactorisedPolicy(context.space.num_options, rng, p.init_std)
-        self.optimizer = Adam(self.policy.logits.shape, p.learning_rate)
-        self.baseline = EMABaseline(p.ema_momentum)
-        self._allowed = context.flops <= context.max_flops
-        self._positions = np.empty((0, len(self.policy.sizes)), dtype=np.int64)
-
-    def ask(self, max_batch: int) -> np.ndarray:
-        """``batch_size`` feasible samples of the current policy."""
-        n = min(self._quota(max_batch), self.params.batch_size)
-        if n <= 0:
-            return EMPTY
-        pos = sample_allowed_positions(self.policy, self.rng, n, self._allowed,
-                                       unique=self.params.avoid_duplicates)
-        if len(pos) == 0:
-            return EMPTY
-        self._positions = pos
-        return self._proposed(self.policy.to_index(pos))
+        self.baseline = EMABaseline(self.params.ema_momentum)
 
     def tell(self, indices: np.ndarray, valid_acc: np.ndarray) -> None:
         """One Adam step on ``-sum_i log pi(arch_i) (reward_i - baseline)``."""
@@ -83,5 +65,4 @@ class Reinforce(BudgetedAlgorithm):
         grad = self.policy.weighted_grad(self._positions, advantages)
         self.optimizer.step(self.policy.logits, -grad)
         self.policy.changed()
-        if self.params.avoid_duplicates:
-            self._allowed[idx] = False
+        self._exclude_evaluated(idx)
