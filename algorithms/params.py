@@ -12,11 +12,14 @@ import types
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin
 
 import numpy as np
 
 from benchmarks.errors import HarnessError, UnknownNameError
+
+if TYPE_CHECKING:  # typing only: the import graph at run time stays as it was
+    from algorithms.base import Algorithm
 
 _TRUE = {"1", "true", "yes", "on", "y", "t"}
 _FALSE = {"0", "false", "no", "off", "n", "f"}
@@ -105,8 +108,8 @@ def _convert(value: Any, tp: Any, name: str) -> Any:
                 return choice
         raise ParamError(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r}")
     if origin is tuple:
-        args = [a for a in get_args(tp) if a is not Ellipsis]
-        item_tp = args[0] if args else str
+        item_args = [a for a in get_args(tp) if a is not Ellipsis]
+        item_tp = item_args[0] if item_args else str
         items = ([s for s in value.split(",") if s.strip()] if isinstance(value, str)
                  else list(value))
         return tuple(_convert(item, item_tp, name) for item in items)
@@ -161,7 +164,8 @@ def _split_assignments(assignments: Sequence[str] | Mapping[str, object]) -> dic
     return out
 
 
-def parse_params(algorithm_cls: type, assignments: Sequence[str] | Mapping[str, object]) -> Any:
+def parse_params(algorithm_cls: type[Algorithm],
+                 assignments: Sequence[str] | Mapping[str, object]) -> Any:
     """``["population_size=20"]`` (or a mapping) -> ``algorithm_cls.Params(...)``, type-checked.
 
     Raises:

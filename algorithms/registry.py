@@ -109,11 +109,8 @@ def _discover_builtin() -> None:
 
 
 def _discover_entry_points() -> None:
-    try:
-        eps = metadata.entry_points(group=ENTRY_POINT_GROUP)
-    except TypeError:  # pragma: no cover - Python < 3.10 API
-        eps = metadata.entry_points().get(ENTRY_POINT_GROUP, [])  # type: ignore[attr-defined]
-    for ep in eps:
+    # the ``group=`` selection exists from Python 3.10, the oldest the project supports
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         try:
             obj = ep.load()
         except Exception as exc:
