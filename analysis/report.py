@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import html
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -216,21 +216,36 @@ def _sections(a: Analysis, table: BenchmarkTable) -> list[tuple[str, str, Any]]:
     return sections
 
 
+def _caption(stem: str) -> str:
+    """A figure's caption; the curves name their legend, which sits outside the panels."""
+    return FIGURES[stem] + (f"; legend: {LEGEND_TITLE}" if stem == "curves" else "")
+
+
+def _render_sections(a: Analysis, table: BenchmarkTable, heading: Callable[[str], str],
+                     kv: Callable[[Sequence[tuple[str, str]]], str],
+                     frame: Callable[[pd.DataFrame], str], empty: str,
+                     figure: Callable[[str], str]) -> list[str]:
+    """The report's sections in one format, so Markdown and HTML cannot drift apart."""
+    out = []
+    for title, kind, content in _sections(a, table):
+        out.append(heading(title))
+        if kind == "kv":
+            out.append(kv(content))
+        elif kind == "table":
+            out.append(frame(content) if len(content) else empty)
+        elif kind == "figures":
+            out.extend(figure(stem) for stem in content)
+    return out
+
+
 def render_markdown(a: Analysis, table: BenchmarkTable) -> str:
     """The Markdown summary (figures linked as ``figures/*.png``)."""
     out = ["# nas-harness results\n",
            "Tables (CSV, full precision) in `tables/`, figures (PNG, PDF) in `figures/`, the "
            "whole report as one page in `report.html`.\n"]
-    for title, kind, content in _sections(a, table):
-        out.append(f"## {title}\n")
-        if kind == "kv":
-            out.append(_kv_markdown(content))
-        elif kind == "table":
-            out.append(markdown_table(content) if len(content) else "(none)\n")
-        elif kind == "figures":
-            for stem in content:
-                out.append(f"![{FIGURES[stem]}](figures/{stem}.png)\n\n*{FIGURES[stem]}"
-                           f"{'; legend: ' + LEGEND_TITLE if stem == 'curves' else ''}.*\n")
+    out += _render_sections(
+        a, table, lambda title: f"## {title}\n", _kv_markdown, markdown_table, "(none)\n",
+        lambda stem: f"![{FIGURES[stem]}](figures/{stem}.png)\n\n*{_caption(stem)}.*\n")
     return "\n".join(out)
 
 
@@ -247,21 +262,16 @@ figure{margin:1em 0}img{max-width:100%;height:auto}figcaption{font-size:.85em;co
 
 def render_html(a: Analysis, table: BenchmarkTable, figure_dir: Path) -> str:
     """The self-contained HTML page: every figure embedded as a base64 PNG data URI."""
+
+    def figure(stem: str) -> str:
+        data = base64.b64encode((figure_dir / f"{stem}.png").read_bytes()).decode()
+        return (f"<figure><img alt='{html.escape(stem)}' src='data:image/png;base64,{data}'>"
+                f"<figcaption>{html.escape(_caption(stem))}</figcaption></figure>")
+
     body = ["<h1>nas-harness results</h1>"]
-    for title, kind, content in _sections(a, table):
-        body.append(f"<h2>{html.escape(title)}</h2>")
-        if kind == "kv":
-            body.append(_kv_html(content))
-        elif kind == "table":
-            body.append(html_table(content) if len(content) else "<p>(none)</p>")
-        elif kind == "figures":
-            for stem in content:
-                data = base64.b64encode((figure_dir / f"{stem}.png").read_bytes()).decode()
-                caption = FIGURES[stem] + (f"; legend: {LEGEND_TITLE}" if stem == "curves"
-                                           else "")
-                body.append(f"<figure><img alt='{html.escape(stem)}' "
-                            f"src='data:image/png;base64,{data}'>"
-                            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    body += _render_sections(
+        a, table, lambda title: f"<h2>{html.escape(title)}</h2>", _kv_html, html_table,
+        "<p>(none)</p>", figure)
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             "<title>nas-harness results</title>"
             f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
