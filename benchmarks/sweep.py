@@ -1,28 +1,28 @@
 """Sweeps: algorithms x datasets x runs, planned, validated, executed, resumed.
 
 ``run_sweep(spec, out_dir)`` validates everything before any work (names, parameters, budget,
-constraint), skips runs already complete on disk, and executes the rest in-process, on a local
-process pool or on a Dask cluster. Each run's result depends only on its :class:`RunTask`, and
-the files are produced by the same code everywhere, so every executor writes the same bytes.
-A run that raises is recorded as failed (traceback in its sidecar); the others go on.
+constraint), skips runs already complete on disk, and hands the rest to
+:func:`benchmarks.executors.execute_runs` (in-process, a local process pool or a Dask cluster).
+Each run's result depends only on its :class:`RunTask`, and the files are produced by the same
+code everywhere, so every executor writes the same bytes. A run that raises is recorded as
+failed (traceback in its sidecar); the others go on.
+
+The specification records live in :mod:`benchmarks.sweep_spec` and the executors in
+:mod:`benchmarks.executors`; their public names are re-exported here.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
-import os
 import sys
 import time
-import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from benchmarks.datasets import DATASET_NAMES, get_dataset
-from benchmarks.errors import HarnessError, ProtocolError
-from benchmarks.protocol import DEFAULT_BUDGET, DEFAULT_FLOPS_FRACTION, Protocol, SearchContext
+from benchmarks.errors import ProtocolError
+from benchmarks.executors import PluginSource, RunOutcome, default_workers, execute_runs
+from benchmarks.protocol import DEFAULT_BUDGET, Protocol, SearchContext
 from benchmarks.results_io import (
     TIMING_FIELD,
     RunPaths,
@@ -30,10 +30,9 @@ from benchmarks.results_io import (
     load_runs,
     remove_temporaries,
     run_paths,
-    write_complete,
-    write_failed,
 )
 from benchmarks.runner import RunTask
+from benchmarks.sweep_spec import PAPER_ALGORITHMS, AlgorithmSpec, SweepSpec, reproduce_spec
 from benchmarks.table import BenchmarkTable
 
 __all__ = [
@@ -44,129 +43,12 @@ __all__ = [
     "SweepPlan",
     "SweepResult",
     "SweepSpec",
+    "default_workers",
     "load_runs",
     "plan_sweep",
     "reproduce_spec",
     "run_sweep",
 ]
-
-PAPER_ALGORITHMS: tuple[str, ...] = (
-    "layernas", "random", "evolution", "ppo", "reinforce",
-)
-"""The algorithms of the paper's experiment (``nas-harness reproduce``)."""
-MAX_RUNS = 100_000
-
-
-@dataclass(frozen=True)
-class AlgorithmSpec:
-    """An algorithm of a sweep: registry name, parameter overrides, results label.
-
-    ``label`` (default: the name) names the results directory and enters the run's seed key,
-    so the same algorithm with two parameter settings needs two labels.
-    """
-
-    name: str
-    params: tuple[tuple[str, Any], ...] = ()
-    label: str = ""
-
-    def __post_init__(self) -> None:
-        if isinstance(self.params, Mapping):
-            object.__setattr__(self, "params", tuple(sorted(self.params.items())))
-        object.__setattr__(self, "params", tuple((str(k), v) for k, v in self.params))
-        if not self.label:
-            object.__setattr__(self, "label", self.name)
-
-    @classmethod
-    def coerce(cls, item: AlgorithmSpec | str | Sequence[Any]) -> AlgorithmSpec:
-        """An AlgorithmSpec from a name, ``(name, params)`` or ``(name, params, label)``."""
-        if isinstance(item, AlgorithmSpec):
-            return item
-        if isinstance(item, str):
-            return cls(item)
-        parts = tuple(item)
-        if not 1 <= len(parts) <= 3:
-            raise ProtocolError(f"an algorithm spec is NAME, (NAME, PARAMS) or "
-                                f"(NAME, PARAMS, LABEL); got {item!r}")
-        name = parts[0]
-        params = parts[1] if len(parts) > 1 else {}
-        label = parts[2] if len(parts) > 2 else ""
-        return cls(str(name), tuple(dict(params or {}).items()), str(label))
-
-
-@dataclass(frozen=True)
-class SweepSpec:
-    """What a sweep runs: every algorithm on every dataset, ``runs`` times, one protocol.
-
-    Attributes:
-        algorithms: algorithm specs (names, ``(name, params)`` pairs or AlgorithmSpec).
-        datasets: dataset names (aliases accepted; normalised).
-        runs: runs per (algorithm, dataset), indices ``0..runs-1``.
-        budget: queries per run.
-        fidelity: ``"90"`` (default) or ``"12"``.
-        max_flops_fraction: FLOPs at most this fraction of the largest model (None: no limit).
-        master_seed: entropy of every run's ``SeedSequence`` (fixed, so sweeps reproduce).
-    """
-
-    algorithms: tuple[Any, ...]
-    datasets: tuple[str, ...] = DATASET_NAMES
-    runs: int = 100
-    budget: int = DEFAULT_BUDGET
-    fidelity: str = "90"
-    max_flops_fraction: float | None = DEFAULT_FLOPS_FRACTION
-    master_seed: int = 0
-
-    def __post_init__(self) -> None:
-        algos = tuple(AlgorithmSpec.coerce(a) for a in (
-            (self.algorithms,) if isinstance(self.algorithms, (str, AlgorithmSpec))
-            else self.algorithms))
-        if not algos:
-            raise ProtocolError("a sweep needs at least one algorithm")
-        labels = [a.label for a in algos]
-        if len(set(labels)) != len(labels):
-            raise ProtocolError(
-                f"algorithm labels must be unique in a sweep, got {labels}; give each setting "
-                "its own label"
-            )
-        datasets = tuple(get_dataset(d).name for d in (
-            (self.datasets,) if isinstance(self.datasets, str) else self.datasets))
-        if not datasets:
-            raise ProtocolError("a sweep needs at least one dataset")
-        if len(set(datasets)) != len(datasets):
-            raise ProtocolError(f"a dataset is listed twice: {list(self.datasets)}")
-        if isinstance(self.runs, bool) or not isinstance(self.runs, int) \
-                or not 1 <= self.runs <= MAX_RUNS:
-            raise ProtocolError(f"runs must be an integer in 1..{MAX_RUNS}, got {self.runs!r}")
-        if isinstance(self.master_seed, bool) or not isinstance(self.master_seed, int) \
-                or self.master_seed < 0:
-            raise ProtocolError(
-                f"the master seed must be a non-negative integer, got {self.master_seed!r}")
-        object.__setattr__(self, "algorithms", algos)
-        object.__setattr__(self, "datasets", datasets)
-        # the protocol checks budget, fidelity and fraction with clear messages
-        Protocol(datasets[0], budget=self.budget, fidelity=self.fidelity,
-                 max_flops_fraction=self.max_flops_fraction)
-        object.__setattr__(self, "fidelity", str(self.fidelity))
-
-    @property
-    def num_runs(self) -> int:
-        """Number of runs in the sweep."""
-        return len(self.algorithms) * len(self.datasets) * self.runs
-
-
-def reproduce_spec(runs: int = 100, budget: int = DEFAULT_BUDGET,
-                   master_seed: int = 0) -> SweepSpec:
-    """The paper's experiment: five algorithms, three datasets, FLOPs <= 50% of the largest."""
-    return SweepSpec(algorithms=PAPER_ALGORITHMS, datasets=DATASET_NAMES, runs=runs,
-                     budget=budget, fidelity="90", max_flops_fraction=DEFAULT_FLOPS_FRACTION,
-                     master_seed=master_seed)
-
-
-@dataclass(frozen=True)
-class PluginSource:
-    """A plugin file and its text, so workers on other machines can load it too."""
-
-    path: str
-    source: bytes
 
 
 @dataclass(frozen=True)
@@ -178,16 +60,6 @@ class SweepPlan:
     fingerprints: tuple[str, ...]
     versions: Mapping[str, str]
     plugins: tuple[PluginSource, ...] = ()
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    """What became of one executed run (the files hold the details)."""
-
-    run_id: str
-    status: str
-    wall_s: float
-    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -312,218 +184,11 @@ def plan_sweep(spec: SweepSpec, table: BenchmarkTable,
                      _versions(table), sources)
 
 
-# -- executing one run (identical in every process) -------------------------------------------
-
-@dataclass(frozen=True)
-class RunPayload:
-    """A run's result before it is stored: Parquet bytes (None if failed) and sidecar record."""
-
-    task: RunTask
-    parquet: bytes | None
-    record: dict[str, Any]
-
-    @property
-    def outcome(self) -> RunOutcome:
-        """The summary the parent keeps."""
-        error = self.record.get("error", {})
-        line = f"{error.get('type', '')}: {error.get('message', '')}" if error else ""
-        return RunOutcome(self.task.run_id, "failed" if self.parquet is None else "complete",
-                          float(self.record[TIMING_FIELD]["wall_s"]), line)
-
-
-_PLUGINS_LOADED: set[str] = set()
-
-
-def _load_plugin_sources(plugins: Iterable[PluginSource]) -> None:
-    """Load plugins in this process (once each); a copy is written where the path is absent."""
-    import tempfile
-
-    from algorithms.registry import load_plugin
-
-    for plugin in plugins:
-        digest = hashlib.sha256(plugin.source).hexdigest()
-        if digest in _PLUGINS_LOADED:
-            continue
-        path = Path(plugin.path)
-        try:
-            same = path.is_file() and path.read_bytes() == plugin.source
-        except OSError:
-            same = False
-        if not same:  # a remote worker: load the shipped text from a private copy
-            directory = Path(tempfile.gettempdir()) / "nas-harness-plugins" / digest[:16]
-            directory.mkdir(parents=True, exist_ok=True)
-            path = directory / Path(plugin.path).name
-            if not path.is_file():
-                path.write_bytes(plugin.source)
-        load_plugin(path)
-        _PLUGINS_LOADED.add(digest)
-
-
-def execute_task(task: RunTask, table: BenchmarkTable, versions: Mapping[str, str],
-                 fingerprint: str) -> RunPayload:
-    """Run one task; an exception becomes a failed payload with its traceback (never raised)."""
-    from algorithms.registry import get_algorithm, parse_params
-    from benchmarks.runner import search, summary, to_parquet_bytes
-
-    record: dict[str, Any] = {
-        "format": 1,
-        **task.identity(versions.get("table_checksum", "")),
-        "fingerprint": fingerprint,
-        "versions": dict(versions),
-    }
-    start = time.perf_counter()
-    parquet: bytes | None = None
-    try:
-        cls = get_algorithm(task.algorithm_name)
-        params = parse_params(cls, task.params_dict)
-        trajectory = search(task, table[task.dataset], cls, params)
-        parquet = to_parquet_bytes(trajectory)
-        record["result"] = summary(trajectory)
-    except Exception as exc:
-        parquet = None
-        record["error"] = {"type": type(exc).__name__, "message": str(exc),
-                           "traceback": traceback.format_exc()}
-    record[TIMING_FIELD] = {"wall_s": round(time.perf_counter() - start, 6),
-                            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    return RunPayload(task, parquet, record)
-
-
-def store_payload(out_dir: Path, payload: RunPayload) -> RunOutcome:
-    """Write a payload's files (Parquet first, sidecar last; both atomic)."""
-    task = payload.task
-    paths = run_paths(out_dir, task.dataset, task.algorithm, task.run)
-    if payload.parquet is None:
-        write_failed(paths, payload.record)
-    else:
-        write_complete(paths, payload.parquet, payload.record)
-    return payload.outcome
-
-
-# -- worker-side state ------------------------------------------------------------------------
-
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(table: BenchmarkTable, versions: Mapping[str, str],
-                 plugins: tuple[PluginSource, ...], out_dir: str) -> None:
-    """Pool initializer: keep the table (loaded once per worker) and load the plugins."""
-    _WORKER.update(table=table, versions=dict(versions), out_dir=Path(out_dir),
-                   parent=os.getppid())
-    _load_plugin_sources(plugins)
-
-
-def _pool_chunk(chunk: list[tuple[RunTask, str]]) -> list[RunOutcome]:
-    """Execute and store a chunk of runs in a pool worker."""
-    outcomes = []
-    for task, fingerprint in chunk:
-        if os.getppid() != _WORKER["parent"]:  # the sweep was killed: stop, do not linger
-            os._exit(1)
-        payload = execute_task(task, _WORKER["table"], _WORKER["versions"], fingerprint)
-        outcomes.append(store_payload(_WORKER["out_dir"], payload))
-    return outcomes
-
-
-def _dask_chunk(chunk: list[tuple[RunTask, str]], table: BenchmarkTable,
-                versions: Mapping[str, str], plugins: tuple[PluginSource, ...]
-                ) -> list[RunPayload]:
-    """Execute a chunk of runs on a Dask worker; the client stores the results."""
-    _load_plugin_sources(plugins)
-    return [execute_task(task, table, versions, fp) for task, fp in chunk]
-
-
-# -- executors --------------------------------------------------------------------------------
-
-def _chunks(items: list[Any], workers: int) -> list[list[Any]]:
-    size = max(1, min(20, math.ceil(len(items) / (workers * 16))))
-    return [items[i:i + size] for i in range(0, len(items), size)]
-
-
-def _progress(total: int, enabled: bool) -> Any:
-    from tqdm import tqdm
-
-    # disable=None: on only when stderr is a terminal
-    return tqdm(total=total, unit="run", desc="runs", file=sys.stderr, dynamic_ncols=True,
-                disable=None if enabled else True, smoothing=0.1)
-
-
-def _run_in_process(pending: list[tuple[RunTask, str]], plan: SweepPlan, table: BenchmarkTable,
-                    out_dir: Path, tick: Callable[[int], None]) -> Iterator[RunOutcome]:
-    for task, fingerprint in pending:
-        outcome = store_payload(out_dir, execute_task(task, table, plan.versions, fingerprint))
-        tick(1)
-        yield outcome
-
-
-def _run_local_pool(pending: list[tuple[RunTask, str]], plan: SweepPlan, table: BenchmarkTable,
-                    out_dir: Path, workers: int, tick: Callable[[int], None]
-                    ) -> Iterator[RunOutcome]:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
-
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    chunks = _chunks(pending, workers)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                             initargs=(table, plan.versions, plan.plugins, str(out_dir))) as pool:
-        futures = {pool.submit(_pool_chunk, chunk): chunk for chunk in chunks}
-        try:
-            for future in as_completed(futures):
-                try:
-                    outcomes = future.result()
-                except BrokenProcessPool as exc:  # a worker died (killed, out of memory)
-                    outcomes = [RunOutcome(t.run_id, "failed", 0.0,
-                                           f"worker process died: {exc}")
-                                for t, _ in futures[future]]
-                tick(len(outcomes))
-                yield from outcomes
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-
-
-def _run_dask(pending: list[tuple[RunTask, str]], plan: SweepPlan, table: BenchmarkTable,
-              out_dir: Path, scheduler: str, tick: Callable[[int], None]
-              ) -> Iterator[RunOutcome]:
-    try:
-        from dask.distributed import Client, as_completed
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise HarnessError("--scheduler needs dask.distributed: pip install "
-                           "'dask[distributed]'") from exc
-    try:
-        # the connect timeout is Dask's ``distributed.comm.timeouts.connect`` (30 s default)
-        client = Client(scheduler, set_as_default=False)
-    except OSError as exc:
-        raise HarnessError(f"cannot connect to the Dask scheduler at {scheduler!r} ({exc}); "
-                           "start one with `dask scheduler` or check the address") from exc
-    try:
-        nworkers = max(1, len(client.scheduler_info().get("workers", {})))
-        table_future = client.scatter(table, broadcast=True, hash=False)
-        futures = [client.submit(_dask_chunk, chunk, table_future, plan.versions, plan.plugins,
-                                 pure=False)
-                   for chunk in _chunks(pending, nworkers)]
-        for future in as_completed(futures, loop=client.loop):
-            payloads = future.result()
-            outcomes = [store_payload(out_dir, p) for p in payloads]
-            future.release()
-            tick(len(outcomes))
-            yield from outcomes
-    finally:
-        client.close()
-
-
 def _default_table() -> BenchmarkTable:
     """The benchmark table named by ``NAS_HARNESS_DATA`` (cached in-process by the store)."""
     from benchmarks.store import load_table
 
     return load_table()
-
-
-def default_workers() -> int:
-    """The CPU cores this process may use."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1  # pragma: no cover - not Linux
 
 
 def run_sweep(spec: SweepSpec, out_dir: Path | str, *, workers: int | None = None,
@@ -569,19 +234,9 @@ def run_sweep(spec: SweepSpec, out_dir: Path | str, *, workers: int | None = Non
                            digest)
     remove_temporaries({run_paths(out, t.dataset, t.algorithm, 0).directory
                         for t, _ in pending})
-    n_workers = workers or default_workers()
-    bar = _progress(len(pending), progress)
-    try:
-        if scheduler:
-            stream = _run_dask(pending, plan, table, out, scheduler, bar.update)
-        elif min(n_workers, len(pending)) <= 1:
-            stream = _run_in_process(pending, plan, table, out, bar.update)
-        else:
-            stream = _run_local_pool(pending, plan, table, out, min(n_workers, len(pending)),
-                                     bar.update)
-        outcomes = list(stream)
-    finally:
-        bar.close()
+    outcomes = execute_runs(pending, table, plan.versions, plan.plugins, out,
+                            workers=workers or default_workers(), scheduler=scheduler,
+                            progress=progress)
     order = {task.run_id: i for i, (task, _) in enumerate(pending)}
     outcomes.sort(key=lambda o: order[o.run_id])
     return SweepResult(out, len(plan.tasks), skipped, tuple(outcomes),
