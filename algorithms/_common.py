@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from algorithms.base import Algorithm
+from algorithms.search_loop import AlgorithmContractError
 from benchmarks.protocol import SearchContext
-from benchmarks.search_loop import AlgorithmContractError
 from benchmarks.space import SearchSpace
 
 EMPTY = np.empty(0, dtype=np.int64)

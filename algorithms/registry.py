@@ -37,7 +37,7 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "nas_harness.algorithms"
 # modules of the package that hold no algorithm (besides private ``_*`` modules)
-NON_ALGORITHM_MODULES = frozenset({"base", "registry", "params", "testing", "cli"})
+NON_ALGORITHM_MODULES = frozenset({"base", "registry", "params", "testing", "search_loop"})
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_\-]*$")
 
 _REGISTRY: dict[str, type[Algorithm]] = {}

@@ -15,7 +15,7 @@ gives the same proposals, the budget and ``max_batch`` are respected, proposals 
 and feasible, no global RNG is touched, pickling mid-run changes nothing, and once finished
 ``ask`` stays empty. The tests run on a deterministic synthetic landscape (the real size
 space with made-up FLOPs and accuracies), so they need no data; one more test runs on the
-real benchmark table when ``benchmarks.store.load_table()`` can load it.
+real benchmark table when ``benchmarks.data.store.load_table()`` can load it.
 
 Optional fixtures: ``algorithm_params`` (a ``Params`` instance, default: the defaults) and
 ``seed_sensitive`` (``False`` for an algorithm that is deterministic given the accuracies it
@@ -113,7 +113,7 @@ def drive(algorithm: Algorithm, valid_acc: np.ndarray, budget: int,
 def _real_cifar10() -> Any:
     """The real CIFAR-10 table, or the reason it cannot be loaded (cached once per process)."""
     try:
-        from benchmarks.store import load_table
+        from benchmarks.data.store import load_table
 
         return load_table()["cifar10"]
     except Exception as exc:  # any missing piece: the real-table test is skipped
@@ -284,9 +284,9 @@ class AlgorithmConformance:
         table = _real_cifar10()
         if isinstance(table, str):
             pytest.skip(f"real benchmark table not loadable ({table})")
+        from algorithms.search_loop import run_search
         from benchmarks.oracle import Oracle
         from benchmarks.protocol import Protocol
-        from benchmarks.search_loop import run_search
 
         oracle = Oracle(table, Protocol("cifar10", budget=100))
         algo = algorithm_class(oracle.context, np.random.default_rng(0), algorithm_params)

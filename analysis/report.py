@@ -312,7 +312,7 @@ def build_report(runs_dir: Path | str, out_dir: Path | str, *,
     Args:
         runs_dir: a sweep's output directory.
         out_dir: where the report goes (created).
-        table: the benchmark table (default: ``benchmarks.store.load_table()``); it must be the
+        table: the benchmark table (default: ``benchmarks.data.store.load_table()``); it must be the
             table the runs were made with (checked by checksum).
         checkpoints: query numbers of the checkpoint table.
 
@@ -320,7 +320,7 @@ def build_report(runs_dir: Path | str, out_dir: Path | str, *,
         The paths written; ``.report`` is the HTML page.
     """
     if table is None:
-        from benchmarks.store import load_table
+        from benchmarks.data.store import load_table
 
         table = load_table()
     results = load_results(runs_dir, table_checksum=table.provenance.checksum)

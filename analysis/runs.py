@@ -19,6 +19,7 @@ import pandas as pd
 from benchmarks.datasets import get_dataset
 from benchmarks.errors import DataIntegrityError, DataNotFoundError, ProtocolError
 from benchmarks.protocol import Protocol
+from benchmarks.run_files import iter_sidecars, load_runs, read_sidecar
 
 INVENTORY_COLUMNS: tuple[str, ...] = (
     "run_id", "algorithm", "algorithm_name", "dataset", "run", "status", "budget", "fidelity",
@@ -121,8 +122,6 @@ def load_results(runs_dir: Path | str, *, table_checksum: str | None = None,
         ProtocolError: runs under different protocols.
         DataIntegrityError: runs made with another table.
     """
-    from benchmarks.results_io import iter_sidecars, load_runs, read_sidecar
-
     root = Path(runs_dir)
     records = [read_sidecar(path) for path in iter_sidecars(root)]
     rows = [_inventory_row(r) for r in records if r is not None]

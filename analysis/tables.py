@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.plots.curves import panel_title
+from analysis.plots.curves import dataset_order, panel_title
 from analysis.plots.style import algorithm_order
 
 DEFAULT_CHECKPOINTS: tuple[int, ...] = (50, 100, 200, 500)
@@ -46,7 +46,6 @@ def markdown_table(frame: pd.DataFrame,
 
 
 def _order(frame: pd.DataFrame) -> pd.DataFrame:
-    from analysis.plots.curves import dataset_order
 
     ds = {d: i for i, d in enumerate(dataset_order(frame["dataset"].unique()))}
     alg = {a: i for i, a in enumerate(algorithm_order(frame["algorithm"].unique()))}

@@ -5,7 +5,7 @@ fancy index. A table built from a partial source (the official 3-architecture sa
 rows it has in ``available``; the others hold NaN (floats) or -1 (integers).
 
 Building (from the public exports or an official archive) and storing (Parquet + JSON) live in
-``benchmarks.build_public``, ``benchmarks.build_official`` and ``benchmarks.store``.
+``benchmarks.data.build_public``, ``benchmarks.data.build_official`` and ``benchmarks.data.store``.
 """
 
 from __future__ import annotations

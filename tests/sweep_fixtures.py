@@ -124,7 +124,7 @@ def tree(out_dir: Path) -> dict[str, bytes]:
     """Every file under ``out_dir`` (relative path -> bytes), sidecars without timing."""
     import json
 
-    from benchmarks.results_io import TIMING_FIELD, sidecar_text
+    from benchmarks.run_files import TIMING_FIELD, sidecar_text
 
     files = {}
     for path in sorted(Path(out_dir).rglob("*")):

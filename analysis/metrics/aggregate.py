@@ -75,7 +75,7 @@ def _check_columns(traj: pd.DataFrame, needed: Sequence[str]) -> None:
     if missing:
         raise DataIntegrityError(
             f"trajectory table lacks column(s) {', '.join(missing)}; expected the columns of "
-            "benchmarks.records.TRAJECTORY_COLUMNS (load runs with benchmarks.sweep.load_runs)"
+            "benchmarks.records.TRAJECTORY_COLUMNS (load runs with nas_harness.sweep.load_runs)"
         )
 
 

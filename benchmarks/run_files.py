@@ -1,0 +1,205 @@
+"""Run files on disk: atomic Parquet + JSON sidecar, the completeness rule, loading back.
+
+Layout: ``<out>/<dataset>/<algorithm>/run-<NNN>.parquet`` (the trajectory) and
+``run-<NNN>.json`` (the sidecar: identity, parameters, seeds, versions, status, timing).
+
+Every file is written to a temporary name in the same directory and renamed over the final
+name, so a reader (or a sweep killed at any moment, even by ``kill -9``) only ever sees whole
+files. The sidecar is written last; a run is complete when its sidecar says
+``"status": "complete"``, its fingerprint is the one asked for, and the sha256 it records
+matches the Parquet file. Anything else (missing, truncated, failed, stale) is redone.
+
+Everything in the sidecar is deterministic except the ``"timing"`` object (wall time, finish
+time): :data:`TIMING_FIELD` is the one field that differs between two identical sweeps.
+Renames are atomic against process death; no ``fsync`` is done, so a power loss may need a
+re-run (the checksum then catches a torn file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.datasets import get_dataset
+from benchmarks.records import TRAJECTORY_SCHEMA
+
+SIDECAR_FORMAT = 1
+TIMING_FIELD = "timing"
+STATUS_COMPLETE = "complete"
+STATUS_FAILED = "failed"
+_TMP_MARK = ".tmp-"
+_RUN_FILE = re.compile(r"^run-(\d+)\.json$")
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """The two files of one run."""
+
+    parquet: Path
+    sidecar: Path
+
+    @property
+    def directory(self) -> Path:
+        """The ``<out>/<dataset>/<algorithm>`` directory."""
+        return self.parquet.parent
+
+
+def run_paths(out_dir: Path | str, dataset: str, algorithm: str, run: int) -> RunPaths:
+    """Where run ``run`` of ``algorithm`` on ``dataset`` lives under ``out_dir``."""
+    base = Path(out_dir) / dataset / algorithm
+    return RunPaths(base / f"run-{run:03d}.parquet", base / f"run-{run:03d}.json")
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex sha256 of bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sidecar_text(record: Mapping[str, Any]) -> str:
+    """The canonical JSON text of a sidecar (sorted keys, so equal records are equal bytes)."""
+    return json.dumps(record, sort_keys=True, indent=1, allow_nan=False) + "\n"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same directory and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{_TMP_MARK}", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write_complete(paths: RunPaths, parquet: bytes, record: Mapping[str, Any]) -> None:
+    """Store a finished run: the Parquet file first, then the sidecar naming its checksum."""
+    atomic_write(paths.parquet, parquet)
+    full = dict(record)
+    full["status"] = STATUS_COMPLETE
+    full["result"] = {**dict(record.get("result", {})), "parquet_sha256": sha256_bytes(parquet),
+                      "parquet_bytes": len(parquet)}
+    atomic_write(paths.sidecar, sidecar_text(full).encode("utf-8"))
+
+
+def write_failed(paths: RunPaths, record: Mapping[str, Any]) -> None:
+    """Store a failed run: no trajectory, a sidecar with status failed and the traceback."""
+    try:
+        paths.parquet.unlink()
+    except FileNotFoundError:
+        pass
+    full = dict(record)
+    full["status"] = STATUS_FAILED
+    atomic_write(paths.sidecar, sidecar_text(full).encode("utf-8"))
+
+
+def read_sidecar(path: Path) -> dict[str, Any] | None:
+    """A sidecar's record, or None when missing or unreadable (then the run is incomplete)."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def complete_record(paths: RunPaths, fingerprint: str | None = None,
+                    verify: bool = True) -> dict[str, Any] | None:
+    """The sidecar of a complete run, or None: the completeness rule in one place.
+
+    Complete means: the sidecar says complete, has ``fingerprint`` (when one is given), and
+    (when ``verify``) the Parquet file's sha256 is the one the sidecar recorded.
+    """
+    record = read_sidecar(paths.sidecar)
+    if record is None or record.get("status") != STATUS_COMPLETE:
+        return None
+    if fingerprint is not None and record.get("fingerprint") != fingerprint:
+        return None
+    if verify:
+        try:
+            data = paths.parquet.read_bytes()
+        except OSError:
+            return None
+        if sha256_bytes(data) != record.get("result", {}).get("parquet_sha256"):
+            return None
+    return record
+
+
+def is_complete(paths: RunPaths, fingerprint: str | None = None) -> bool:
+    """Whether the run at ``paths`` is complete (see :func:`complete_record`)."""
+    return complete_record(paths, fingerprint) is not None
+
+
+def remove_temporaries(directories: Iterable[Path]) -> int:
+    """Delete temporary files a killed writer left behind; returns how many."""
+    removed = 0
+    for directory in directories:
+        if not directory.is_dir():
+            continue
+        for entry in directory.iterdir():
+            if entry.name.startswith(".") and _TMP_MARK in entry.name:
+                try:
+                    entry.unlink()
+                    removed += 1
+                except FileNotFoundError:
+                    pass
+    return removed
+
+
+def iter_sidecars(out_dir: Path | str) -> list[Path]:
+    """Every ``run-NNN.json`` under ``<out>/<dataset>/<algorithm>/``, by dataset, algorithm, run."""
+    root = Path(out_dir)
+    if not root.is_dir():
+        return []
+    found = []
+    for path in root.glob("*/*/run-*.json"):
+        match = _RUN_FILE.match(path.name)
+        if match:
+            found.append((path.parent.parent.name, path.parent.name, int(match.group(1)), path))
+    return [path for *_, path in sorted(found)]
+
+
+def load_runs(out_dir: Path | str, *, datasets: Iterable[str] | None = None,
+              algorithms: Iterable[str] | None = None) -> Any:
+    """All complete runs under ``out_dir`` as one pandas DataFrame (one row per query).
+
+    Columns are :data:`benchmarks.records.TRAJECTORY_COLUMNS`, rows ordered by dataset,
+    algorithm, run and query. Failed, truncated or half-written runs are left out (their
+    Parquet file's checksum must match the sidecar's). ``datasets`` (aliases accepted) and
+    ``algorithms`` (result labels) restrict what is read.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+
+    keep_ds = None if datasets is None else {get_dataset(d).name for d in datasets}
+    keep_algo = None if algorithms is None else set(algorithms)
+    tables = []
+    for sidecar in iter_sidecars(out_dir):
+        algorithm, dataset = sidecar.parent.name, sidecar.parent.parent.name
+        if (keep_ds is not None and dataset not in keep_ds) or \
+                (keep_algo is not None and algorithm not in keep_algo):
+            continue
+        record = complete_record(RunPaths(sidecar.with_suffix(".parquet"), sidecar),
+                                 verify=False)
+        if record is None:
+            continue
+        try:
+            data = sidecar.with_suffix(".parquet").read_bytes()
+        except OSError:
+            continue
+        if sha256_bytes(data) != record["result"].get("parquet_sha256"):
+            continue
+        tables.append(pq.read_table(pa.BufferReader(data), schema=TRAJECTORY_SCHEMA))
+    table = pa.concat_tables(tables) if tables else TRAJECTORY_SCHEMA.empty_table()
+    return table.to_pandas()

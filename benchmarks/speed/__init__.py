@@ -1,0 +1,1 @@
+"""Speed scripts that only touch the benchmark (table loading and lookups)."""

@@ -1,0 +1,160 @@
+"""``nas-harness report``, ``check`` and ``bless``: the report and the regression gate.
+
+Heavy imports (pandas, matplotlib, the sweep machinery) happen inside the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+DEFAULT_RUNS_DIR = "results/runs"
+DEFAULT_REPORT_DIR = "results"
+DEFAULT_BASELINE = "results/baseline.json"
+DEFAULT_TOLERANCE = 0.2
+DEFAULT_CHECKPOINTS = "50,100,200,500"
+
+
+def _checkpoints(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated query numbers like 50,100,200,500, got {text!r}"
+        ) from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"checkpoints must be positive integers, got {text!r}")
+    return values
+
+
+def _tolerance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of accuracy points, got {text!r}") \
+            from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"the tolerance must be >= 0, got {text!r}")
+    return value
+
+
+def add_commands(subparsers: Any) -> None:
+    """Register ``report``, ``check`` and ``bless``."""
+    rep = subparsers.add_parser(
+        "report", help="figures, tables, summary.md and a self-contained report.html",
+        description="Aggregate the runs of a sweep (step function over queries) and write "
+                    "the figures (PNG and PDF), the tables (CSV and Markdown), summary.md and "
+                    "report.html.")
+    rep.add_argument("--runs-dir", default=DEFAULT_RUNS_DIR, metavar="DIR",
+                     help=f"the sweep's results root (default: {DEFAULT_RUNS_DIR})")
+    rep.add_argument("--out", default=DEFAULT_REPORT_DIR, metavar="DIR",
+                     help=f"where the report goes (default: {DEFAULT_REPORT_DIR})")
+    rep.add_argument("--checkpoints", type=_checkpoints, default=_checkpoints(
+        DEFAULT_CHECKPOINTS), metavar="Q1,Q2,...",
+        help=f"queries of the checkpoint table (default: {DEFAULT_CHECKPOINTS})")
+    rep.set_defaults(handler=_report)
+
+    chk = subparsers.add_parser(
+        "check", help="regression gate: re-run the baseline's sweeps and compare",
+        description="Re-run the sweep recorded in the baseline with the current code and "
+                    "compare the mean test accuracy at each checkpoint. Exits 1 when a mean "
+                    "falls below its baseline by more than max(3 standard errors, tolerance).")
+    chk.add_argument("--baseline", default=DEFAULT_BASELINE, metavar="FILE",
+                     help=f"baseline file (default: {DEFAULT_BASELINE})")
+    chk.add_argument("--tolerance", type=_tolerance, default=DEFAULT_TOLERANCE, metavar="PTS",
+                     help=f"absolute drop always allowed, in accuracy points (default: "
+                          f"{DEFAULT_TOLERANCE})")
+    chk.add_argument("--out", default=None, metavar="DIR",
+                     help="keep the re-run's runs here (default: a temporary directory)")
+    _add_common(chk)
+    chk.set_defaults(handler=_check)
+
+    bls = subparsers.add_parser(
+        "bless", help="rewrite the regression baseline from the current code",
+        description="Run every built-in algorithm (default parameters) on the three datasets "
+                    "and write the mean and standard error at each checkpoint to the baseline.")
+    bls.add_argument("--baseline", default=DEFAULT_BASELINE, metavar="FILE",
+                     help=f"baseline file to write (default: {DEFAULT_BASELINE})")
+    bls.add_argument("--runs", type=int, default=100, help="runs per algorithm and dataset")
+    bls.add_argument("--budget", type=int, default=500, help="queries per run")
+    bls.add_argument("--master-seed", type=int, default=0, help="master seed (default 0)")
+    bls.add_argument("--algorithm", "-a", action="append", default=None, metavar="NAME",
+                     help="only these algorithms (repeatable; default: every built-in one)")
+    bls.add_argument("--checkpoints", type=_checkpoints,
+                     default=_checkpoints(DEFAULT_CHECKPOINTS), metavar="Q1,Q2,...",
+                     help=f"queries to record (default: {DEFAULT_CHECKPOINTS})")
+    bls.add_argument("--runs-dir", default=None, metavar="DIR",
+                     help="run into (and reuse complete runs of) this directory, e.g. "
+                          "results/runs after `nas-harness reproduce` (default: a temporary "
+                          "directory)")
+    _add_common(bls)
+    bls.set_defaults(handler=_bless)
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="local worker processes (default: all cores; 1 = in-process)")
+    parser.add_argument("--plugin", action="append", default=[], metavar="FILE.py",
+                        help="a Python file registering extra algorithms (repeatable)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _report(args: argparse.Namespace) -> int:
+    from analysis.report import build_report
+
+    paths = build_report(Path(args.runs_dir), Path(args.out), checkpoints=args.checkpoints)
+    print(f"report: {paths.report}\nsummary: {paths.summary}")
+    return 0
+
+
+def _table() -> Any:
+    from benchmarks.data.store import load_table
+
+    return load_table()
+
+
+def _check(args: argparse.Namespace) -> int:
+    from nas_harness.gate import check, read_baseline
+
+    table = _table()
+    baseline = read_baseline(args.baseline)
+    if baseline.table_checksum and baseline.table_checksum != table.provenance.checksum:
+        print(f"nas-harness: warning: the baseline was made with table "
+              f"{baseline.table_checksum[:12]}..., the current table is "
+              f"{table.provenance.checksum[:12]}...; differences may come from the data",
+              file=sys.stderr)
+    spec = baseline.spec
+    print(f"re-running {spec.num_runs} runs ({len(spec.algorithms)} algorithms x "
+          f"{len(spec.datasets)} datasets x {spec.runs} runs, {spec.budget} queries)",
+          file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="nas-harness-check-") as tmp:
+        runs_dir = Path(args.out) if args.out else Path(tmp)
+        result = check(args.baseline, runs_dir, table=table, tolerance=args.tolerance,
+                       workers=args.workers, progress=not args.no_progress,
+                       plugins=args.plugin)
+    print(result.format())
+    return 0 if result.passed else 1
+
+
+def _bless(args: argparse.Namespace) -> int:
+    from nas_harness.gate import bless, default_spec
+
+    table = _table()
+    if args.plugin:
+        from algorithms.registry import load_plugin
+
+        for plugin in args.plugin:
+            load_plugin(plugin)
+    spec = default_spec(runs=args.runs, budget=args.budget, master_seed=args.master_seed,
+                        algorithms=args.algorithm)
+    print(f"running {spec.num_runs} runs for the baseline "
+          f"({', '.join(a.label for a in spec.algorithms)})", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="nas-harness-bless-") as tmp:
+        runs_dir = Path(args.runs_dir) if args.runs_dir else Path(tmp)
+        path = bless(args.baseline, spec, runs_dir, table=table, checkpoints=args.checkpoints,
+                     workers=args.workers, progress=not args.no_progress, plugins=args.plugin)
+    print(f"baseline written: {path}")
+    return 0

@@ -1,0 +1,148 @@
+"""Execute one run: an algorithm against the oracle of one dataset, to a trajectory table.
+
+A run is fully described by a :class:`RunTask` (small, picklable), so it can be executed in
+any process, local or remote, and give the same bytes. The trajectory has one row per charged
+query with the columns of :data:`benchmarks.records.TRAJECTORY_COLUMNS`; it is serialised to
+Parquet with fixed settings so equal trajectories are equal files, byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from algorithms.base import Algorithm
+from algorithms.search_loop import run_search
+from benchmarks.oracle import Oracle
+from benchmarks.protocol import Protocol
+from benchmarks.records import TRAJECTORY_SCHEMA, incumbents
+from benchmarks.space import SSS
+from benchmarks.table import DatasetTable
+from nas_harness.seeding import RunSeeds, run_seeds
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Everything that determines a run's result (and nothing else).
+
+    Attributes:
+        algorithm: the label of the algorithm in this sweep (its results directory); the
+            registry name unless the sweep gave another one.
+        algorithm_name: the registry name of the algorithm class.
+        params: the algorithm's full parameters (defaults filled in), sorted ``(key, value)``
+            pairs of JSON values.
+        dataset: canonical dataset name.
+        run: run index (0-based).
+        budget: queries per run.
+        fidelity: ``"90"`` or ``"12"``.
+        max_flops_fraction: FLOPs constraint as a fraction of the largest model, or None.
+        master_seed: entropy of the sweep's ``SeedSequence``.
+    """
+
+    algorithm: str
+    algorithm_name: str
+    params: tuple[tuple[str, Any], ...]
+    dataset: str
+    run: int
+    budget: int
+    fidelity: str = "90"
+    max_flops_fraction: float | None = 0.5
+    master_seed: int = 0
+    _seeds: RunSeeds = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_seeds",
+                           run_seeds(self.master_seed, self.algorithm, self.dataset, self.run))
+
+    @property
+    def run_id(self) -> str:
+        """``<dataset>/<algorithm>/<run:03d>``: the run's name in files and tables."""
+        return f"{self.dataset}/{self.algorithm}/{self.run:03d}"
+
+    @property
+    def protocol(self) -> Protocol:
+        """The protocol the run is judged under."""
+        return Protocol(self.dataset, budget=self.budget, fidelity=self.fidelity,
+                        max_flops_fraction=self.max_flops_fraction)
+
+    @property
+    def seeds(self) -> RunSeeds:
+        """The run's seed material (from the master seed and the run's identity only)."""
+        return self._seeds
+
+    @property
+    def params_dict(self) -> dict[str, Any]:
+        """The parameters as a dict."""
+        return dict(self.params)
+
+    def identity(self, table_checksum: str) -> dict[str, Any]:
+        """The JSON record of what determines the result, the table's checksum included."""
+        return {
+            "run_id": self.run_id,
+            "algorithm": self.algorithm,
+            "algorithm_name": self.algorithm_name,
+            "params": self.params_dict,
+            "dataset": self.dataset,
+            "run": self.run,
+            "protocol": {"budget": self.budget, "fidelity": self.fidelity,
+                         "max_flops_fraction": self.max_flops_fraction},
+            "seed": self.seeds.to_dict(),
+            "table_checksum": table_checksum,
+        }
+
+    def fingerprint(self, table_checksum: str) -> str:
+        """sha256 of :meth:`identity`: a stored run with another fingerprint is stale."""
+        text = json.dumps(self.identity(table_checksum), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _arch_strings() -> np.ndarray:
+    """Every architecture string of the space, by index (built once per process)."""
+    return np.asarray(SSS.format_many(SSS.all_indices()), dtype=object)
+
+
+def search(task: RunTask, table: DatasetTable, algorithm_cls: type[Algorithm],
+           params: Any) -> pa.Table:
+    """Run ``algorithm_cls(params)`` under the task's protocol and seeds; return the trajectory."""
+    seeds = task.seeds
+    oracle = Oracle(table, task.protocol, rng=seeds.oracle_rng())
+    algorithm = algorithm_cls(oracle.context, seeds.algorithm_rng(), params)
+    log = run_search(algorithm, oracle)
+    return trajectory_table(task, table, log.index, log.valid_acc, log.feasible, log.duplicate)
+
+
+def trajectory_table(task: RunTask, table: DatasetTable, index: np.ndarray,
+                     valid_acc: np.ndarray, feasible: np.ndarray,
+                     duplicate: np.ndarray) -> pa.Table:
+    """The trajectory of a query log: one row per query with the incumbent so far."""
+    n = len(index)
+    inc = incumbents(index, valid_acc, feasible)
+    has = inc.index >= 0
+    inc_test = np.where(has, table.test_acc[np.maximum(inc.index, 0)], np.nan)
+    columns = {
+        "run_id": pa.array([task.run_id] * n, pa.string()),
+        "algorithm": pa.array([task.algorithm] * n, pa.string()),
+        "dataset": pa.array([task.dataset] * n, pa.string()),
+        "run": np.full(n, task.run, dtype=np.int64),
+        "query": np.arange(1, n + 1, dtype=np.int64),
+        "arch_index": index.astype(np.int64, copy=False),
+        "arch": pa.array(_arch_strings()[index], pa.string()),
+        "flops": table.flops[index].astype(np.float64, copy=False),
+        "params": table.params[index].astype(np.int64, copy=False),
+        "feasible": feasible.astype(bool, copy=False),
+        "duplicate": duplicate.astype(bool, copy=False),
+        "valid_acc": valid_acc.astype(np.float64, copy=False),
+        "incumbent_index": inc.index.astype(np.int64, copy=False),
+        "incumbent_valid_acc": inc.valid_acc.astype(np.float64, copy=False),
+        "incumbent_test_acc": inc_test.astype(np.float64, copy=False),
+    }
+    arrays = [pa.array(columns[f.name], f.type) if not isinstance(columns[f.name], pa.Array)
+              else columns[f.name] for f in TRAJECTORY_SCHEMA]
+    return pa.Table.from_arrays(arrays, schema=TRAJECTORY_SCHEMA)

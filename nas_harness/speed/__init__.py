@@ -1,0 +1,1 @@
+"""Speed scripts that time whole sweeps, the oracle against the official API, and the analysis."""

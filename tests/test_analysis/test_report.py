@@ -1,0 +1,140 @@
+"""The report end to end: a small sweep on a synthetic table -> figures, tables, HTML, Markdown."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from analysis.report import build_report
+from analysis.runs import load_results
+from analysis.testing import synthetic_table
+from benchmarks.errors import DataIntegrityError, DataNotFoundError
+from nas_harness.sweep import SweepSpec, run_sweep
+
+BUDGET = 30
+RUNS = 3
+
+
+@pytest.fixture(scope="module")
+def table():
+    return synthetic_table(0)
+
+
+@pytest.fixture(scope="module")
+def algorithms():
+    from algorithms.registry import available_algorithms
+
+    names = [n for n, cls in available_algorithms().items()
+             if cls.__module__.startswith("algorithms.")]
+    if len(names) < 2:
+        pytest.skip("needs two built-in algorithms")
+    return tuple(names[:2])
+
+
+@pytest.fixture(scope="module")
+def runs_dir(tmp_path_factory, table, algorithms):
+    out = tmp_path_factory.mktemp("runs")
+    spec = SweepSpec(algorithms=algorithms, runs=RUNS, budget=BUDGET)
+    result = run_sweep(spec, out, workers=1, progress=False, table=table)
+    assert result.ok, result.describe()
+    return out
+
+
+@pytest.fixture(scope="module")
+def report(runs_dir, table, tmp_path_factory):
+    return build_report(runs_dir, tmp_path_factory.mktemp("report"), table=table,
+                        checkpoints=(10, BUDGET))
+
+
+def test_report_writes_every_file(report):
+    for stem in ("curves", "final_distribution", "flops_scatter"):
+        for ext in ("png", "pdf"):
+            path = report.out_dir / "figures" / f"{stem}.{ext}"
+            assert path in report.figures and path.stat().st_size > 1000
+    names = {p.name for p in report.tables}
+    assert names == {"summary.csv", "references.csv", "criteria.csv", "criteria.md",
+                     "checkpoints.csv", "checkpoints.md"}
+    assert report.summary_table.name == "summary.csv"
+
+
+def test_html_is_self_contained_with_protocol_provenance_tables_and_params(report, table,
+                                                                           algorithms):
+    page = report.report.read_text(encoding="utf-8")
+    assert page.count("src='data:image/png;base64,") == 3
+    assert not re.search(r"src=['\"](?!data:)", page)  # nothing loaded from elsewhere
+    for text in ("Protocol", f"{BUDGET} queries per run", f"{RUNS} per (algorithm, dataset)",
+                 "hp=90", "FLOPs &lt;= 0.5", "master seed 0", table.provenance.checksum,
+                 "synthetic/seed", "Quality, stability, efficiency", "mean, 25-75% band",
+                 "CIFAR-10", "CIFAR-100", "ImageNet16-120", "Algorithms and parameters",
+                 *algorithms):
+        assert text in page, text
+
+
+def test_markdown_summary_links_the_figures_and_holds_the_tables(report, algorithms):
+    md = report.summary.read_text(encoding="utf-8")
+    assert "![" in md and "(figures/curves.png)" in md
+    assert "| dataset | algorithm | runs | quality: mean ± std (%)" in md
+    assert "| dataset | algorithm | 10 queries | 30 queries |" in md
+    for name in algorithms:
+        assert f"| {name} |" in md
+
+
+def test_summary_table_is_the_step_aggregation_of_the_runs(report, runs_dir):
+    import pandas as pd
+
+    summary = pd.read_csv(report.summary_table)
+    results = load_results(runs_dir)
+    traj = results.trajectories
+    alg, ds = summary.iloc[0]["algorithm"], summary.iloc[0]["dataset"]
+    last = traj[(traj["algorithm"] == alg) & (traj["dataset"] == ds) & (traj["query"] == BUDGET)]
+    row = summary[(summary["algorithm"] == alg) & (summary["dataset"] == ds)
+                  & (summary["query"] == BUDGET)].iloc[0]
+    assert row["n_runs"] == RUNS
+    assert row["mean"] == pytest.approx(last["incumbent_test_acc"].mean(), abs=1e-4)
+
+
+def test_report_is_reproducible(report, runs_dir, table, tmp_path):
+    again = build_report(runs_dir, tmp_path, table=table, checkpoints=(10, BUDGET))
+    for name in ("summary.md", "report.html"):
+        assert (tmp_path / name).read_bytes() == (report.out_dir / name).read_bytes()
+    for path in report.tables:
+        assert (tmp_path / "tables" / path.name).read_bytes() == path.read_bytes()
+    assert again.report.exists()
+
+
+def test_report_refuses_runs_of_another_table_and_empty_directories(runs_dir, tmp_path):
+    with pytest.raises(DataIntegrityError, match="re-run the sweep"):
+        build_report(runs_dir, tmp_path / "r", table=synthetic_table(1))
+    with pytest.raises(DataNotFoundError, match="no run found"):
+        build_report(tmp_path / "empty", tmp_path / "r", table=synthetic_table(0))
+
+
+REPO_RESULTS = Path(__file__).resolve().parents[2] / "results"
+REQUIRED = ("summary.md", "tables/criteria.csv", "tables/checkpoints.csv")
+OPTIONAL = ("tables/references.csv", "tables/summary.csv", "tables/criteria.md",
+            "tables/checkpoints.md")
+
+
+@pytest.mark.slow
+def test_committed_results_match_a_fresh_reproduction(tmp_path):
+    """`nas-harness reproduce` on the real table gives the committed tables, byte for byte."""
+    if not (REPO_RESULTS / "summary.md").is_file():
+        pytest.skip("results/summary.md not generated yet: run `nas-harness reproduce`")
+    from benchmarks.data.store import load_table
+    from nas_harness.sweep import reproduce_spec
+
+    try:
+        table = load_table()
+    except DataNotFoundError as exc:
+        pytest.skip(f"the benchmark data is not available here: {exc}")
+    runs = tmp_path / "runs"
+    result = run_sweep(reproduce_spec(), runs, progress=False, table=table)
+    assert result.ok, result.describe()
+    build_report(runs, tmp_path / "report", table=table)
+    for name in REQUIRED + OPTIONAL:
+        committed = REPO_RESULTS / name
+        if name in OPTIONAL and not committed.is_file():
+            continue
+        assert committed.is_file(), f"results/{name} is not committed"
+        assert (tmp_path / "report" / name).read_bytes() == committed.read_bytes(), \
+            f"results/{name} differs from a fresh reproduction: re-run `nas-harness reproduce`"
