@@ -23,9 +23,18 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.errors import DataIntegrityError, DataNotFoundError
-from benchmarks.data.paths import ENV_DATA, cache_dir, env_data_dir, fetched_sources_dir, table_files
+from benchmarks.data.build_official import BUILDER as OFFICIAL
+from benchmarks.data.build_official import build_from_official_archive, is_official_archive
+from benchmarks.data.build_public import build_from_public_exports, public_sources
+from benchmarks.data.paths import (
+    ENV_DATA,
+    cache_dir,
+    env_data_dir,
+    fetched_sources_dir,
+    table_files,
+)
 from benchmarks.data.sources import has_public_exports, sha256_of
+from benchmarks.errors import DataIntegrityError, DataNotFoundError
 from benchmarks.space import SSS
 from benchmarks.table import (
     HP12_SEEDS,
@@ -34,9 +43,6 @@ from benchmarks.table import (
     DatasetTable,
     TableProvenance,
 )
-from benchmarks.data.build_official import BUILDER as OFFICIAL
-from benchmarks.data.build_official import build_from_official_archive, is_official_archive
-from benchmarks.data.build_public import build_from_public_exports, public_sources
 
 HP12_COLUMNS = tuple(f"hp12_valid_acc_{seed}" for seed in HP12_SEEDS)
 OPTIONAL_COLUMNS = (*HP12_COLUMNS, "hp12_train_time", "hp12_eval_time", "latency")
@@ -228,7 +234,6 @@ def build_from_dir(source: str | Path, *, allow_partial: bool = False,
     A ``natsbench_sss`` directory that holds both uses the public exports (complete); an
     official archive directory (``meta.pickle.pbz2`` + records) or file uses the API.
     """
-
     src = Path(source).expanduser()
     if not src.exists():
         raise DataNotFoundError(f"{src} does not exist; {HOW_TO_GET_DATA}")
