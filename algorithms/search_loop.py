@@ -31,9 +31,13 @@ def run_search(algorithm: Algorithm, oracle: Oracle) -> QueryLog:
                 f"{oracle.remaining}"
             )
         proposals = proposals.astype(np.int64, copy=False)
-        if len(proposals) == 1:  # sequential algorithms: skip numpy's per-call overhead
+        if len(proposals) == 1 and not oracle.timed:  # skip numpy's per-call overhead
             accuracies = np.array([oracle.query(int(proposals[0]))])
         else:
             accuracies = oracle.evaluate(proposals)
+        if len(accuracies) < len(proposals):  # a time budget ended the run mid-batch
+            proposals = proposals[:len(accuracies)]
+            if not len(proposals):
+                break
         algorithm.tell(proposals, accuracies)
     return oracle.log

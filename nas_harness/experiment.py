@@ -78,6 +78,9 @@ class SweepSpec:
         fidelity: ``"90"`` (default) or ``"12"``.
         max_flops_fraction: FLOPs at most this fraction of the largest model (None: no limit).
         master_seed: entropy of every run's ``SeedSequence`` (fixed, so sweeps reproduce).
+        budget_seconds: a budget in simulated hp=12 training seconds (``None``: queries only):
+            one number for every dataset, or ``((dataset, seconds), ...)`` / a mapping per
+            dataset (the NATS-Bench preset's budgets differ by dataset).
     """
 
     algorithms: tuple[Any, ...]
@@ -87,6 +90,7 @@ class SweepSpec:
     fidelity: str = "90"
     max_flops_fraction: float | None = DEFAULT_FLOPS_FRACTION
     master_seed: int = 0
+    budget_seconds: float | tuple[tuple[str, float], ...] | None = None
 
     def __post_init__(self) -> None:
         algos = tuple(AlgorithmSpec.coerce(a) for a in (
@@ -115,10 +119,29 @@ class SweepSpec:
                 f"the master seed must be a non-negative integer, got {self.master_seed!r}")
         object.__setattr__(self, "algorithms", algos)
         object.__setattr__(self, "datasets", datasets)
-        # the protocol checks budget, fidelity and fraction with clear messages
-        Protocol(datasets[0], budget=self.budget, fidelity=self.fidelity,
-                 max_flops_fraction=self.max_flops_fraction)
+        seconds = self.budget_seconds
+        if isinstance(seconds, Mapping) or (seconds is not None and not isinstance(
+                seconds, (int, float))):
+            per = {get_dataset(d).name: float(v) for d, v in dict(seconds).items()}
+            missing = [d for d in datasets if d not in per]
+            if missing:
+                raise ProtocolError(f"the time budget names no seconds for {', '.join(missing)}")
+            seconds = tuple((d, per[d]) for d in datasets)
+        elif seconds is not None:
+            seconds = float(seconds)
+        object.__setattr__(self, "budget_seconds", seconds)
+        # the protocol checks budget, fidelity, fraction and seconds with clear messages
+        for dataset in datasets:
+            Protocol(dataset, budget=self.budget, fidelity=self.fidelity,
+                     max_flops_fraction=self.max_flops_fraction,
+                     budget_seconds=self.seconds_for(dataset))
         object.__setattr__(self, "fidelity", str(self.fidelity))
+
+    def seconds_for(self, dataset: str) -> float | None:
+        """The time budget of ``dataset`` in simulated seconds (None: queries only)."""
+        if self.budget_seconds is None or isinstance(self.budget_seconds, float):
+            return self.budget_seconds
+        return dict(self.budget_seconds)[get_dataset(dataset).name]
 
     @property
     def num_runs(self) -> int:
@@ -127,8 +150,15 @@ class SweepSpec:
 
 
 def reproduce_spec(runs: int = 100, budget: int = DEFAULT_BUDGET,
-                   master_seed: int = 0) -> SweepSpec:
-    """The paper's experiment: five algorithms, three datasets, FLOPs <= 50% of the largest."""
-    return SweepSpec(algorithms=PAPER_ALGORITHMS, datasets=DATASET_NAMES, runs=runs,
-                     budget=budget, fidelity="90", max_flops_fraction=DEFAULT_FLOPS_FRACTION,
-                     master_seed=master_seed)
+                   master_seed: int = 0, *, fidelity: str = "90",
+                   max_flops_fraction: float | None = DEFAULT_FLOPS_FRACTION,
+                   budget_seconds: Any = None,
+                   algorithms: tuple[str, ...] = PAPER_ALGORITHMS) -> SweepSpec:
+    """The paper's experiment: five algorithms, three datasets, FLOPs <= 50% of the largest.
+
+    The keyword arguments let a protocol preset (``reproduce --protocol``) change the reward
+    fidelity, constraint, time budget and algorithm list; the defaults are the hp=90 run.
+    """
+    return SweepSpec(algorithms=algorithms, datasets=DATASET_NAMES, runs=runs,
+                     budget=budget, fidelity=fidelity, max_flops_fraction=max_flops_fraction,
+                     master_seed=master_seed, budget_seconds=budget_seconds)

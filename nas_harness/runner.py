@@ -43,6 +43,7 @@ class RunTask:
         fidelity: ``"90"`` or ``"12"``.
         max_flops_fraction: FLOPs constraint as a fraction of the largest model, or None.
         master_seed: entropy of the sweep's ``SeedSequence``.
+        budget_seconds: budget in simulated hp=12 training seconds, or None (queries only).
     """
 
     algorithm: str
@@ -54,6 +55,7 @@ class RunTask:
     fidelity: str = "90"
     max_flops_fraction: float | None = 0.5
     master_seed: int = 0
+    budget_seconds: float | None = None
     _seeds: RunSeeds = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -69,7 +71,8 @@ class RunTask:
     def protocol(self) -> Protocol:
         """The protocol the run is judged under."""
         return Protocol(self.dataset, budget=self.budget, fidelity=self.fidelity,
-                        max_flops_fraction=self.max_flops_fraction)
+                        max_flops_fraction=self.max_flops_fraction,
+                        budget_seconds=self.budget_seconds)
 
     @property
     def seeds(self) -> RunSeeds:
@@ -82,7 +85,15 @@ class RunTask:
         return dict(self.params)
 
     def identity(self, table_checksum: str) -> dict[str, Any]:
-        """The JSON record of what determines the result, the table's checksum included."""
+        """The JSON record of what determines the result, the table's checksum included.
+
+        ``protocol.budget_seconds`` appears only under a time budget, so the fingerprints of
+        query-budget runs are those of earlier versions.
+        """
+        protocol: dict[str, Any] = {"budget": self.budget, "fidelity": self.fidelity,
+                                    "max_flops_fraction": self.max_flops_fraction}
+        if self.budget_seconds is not None:
+            protocol["budget_seconds"] = self.budget_seconds
         return {
             "run_id": self.run_id,
             "algorithm": self.algorithm,
@@ -90,8 +101,7 @@ class RunTask:
             "params": self.params_dict,
             "dataset": self.dataset,
             "run": self.run,
-            "protocol": {"budget": self.budget, "fidelity": self.fidelity,
-                         "max_flops_fraction": self.max_flops_fraction},
+            "protocol": protocol,
             "seed": self.seeds.to_dict(),
             "table_checksum": table_checksum,
         }
@@ -115,14 +125,20 @@ def search(task: RunTask, table: DatasetTable, algorithm_cls: type[Algorithm],
     oracle = Oracle(table, task.protocol, rng=seeds.oracle_rng())
     algorithm = algorithm_cls(oracle.context, seeds.algorithm_rng(), params)
     log = run_search(algorithm, oracle)
-    return trajectory_table(task, table, log.index, log.valid_acc, log.feasible, log.duplicate)
+    return trajectory_table(task, table, log.index, log.valid_acc, log.feasible, log.duplicate,
+                            log.elapsed)
 
 
 def trajectory_table(task: RunTask, table: DatasetTable, index: np.ndarray,
                      valid_acc: np.ndarray, feasible: np.ndarray,
-                     duplicate: np.ndarray) -> pa.Table:
-    """The trajectory of a query log: one row per query with the incumbent so far."""
+                     duplicate: np.ndarray, elapsed: np.ndarray | None = None) -> pa.Table:
+    """The trajectory of a query log: one row per query with the incumbent so far.
+
+    ``elapsed`` is the simulated clock after each query under a time budget (NaN otherwise).
+    """
     n = len(index)
+    if elapsed is None:
+        elapsed = np.full(n, np.nan)
     inc = incumbents(index, valid_acc, feasible)
     has = inc.index >= 0
     inc_test = np.where(has, table.test_acc[np.maximum(inc.index, 0)], np.nan)
@@ -142,6 +158,7 @@ def trajectory_table(task: RunTask, table: DatasetTable, index: np.ndarray,
         "incumbent_index": inc.index.astype(np.int64, copy=False),
         "incumbent_valid_acc": inc.valid_acc.astype(np.float64, copy=False),
         "incumbent_test_acc": inc_test.astype(np.float64, copy=False),
+        "elapsed_s": np.asarray(elapsed, dtype=np.float64),
     }
     arrays = [pa.array(columns[f.name], f.type) if not isinstance(columns[f.name], pa.Array)
               else columns[f.name] for f in TRAJECTORY_SCHEMA]

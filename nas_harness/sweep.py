@@ -172,17 +172,24 @@ def plan_sweep(spec: SweepSpec, table: BenchmarkTable,
                 f"data on {dataset}; use --budget {min(available, DEFAULT_BUDGET)} or less"
             )
         protocol = Protocol(dataset, budget=spec.budget, fidelity=spec.fidelity,
-                            max_flops_fraction=spec.max_flops_fraction)
+                            max_flops_fraction=spec.max_flops_fraction,
+                            budget_seconds=spec.seconds_for(dataset))
         if protocol.fidelity not in dt.fidelities:
             raise ProtocolError(
                 f"fidelity hp={protocol.fidelity} is not in the table of {dataset} (it has "
                 f"{', '.join('hp=' + f for f in dt.fidelities)})")
+        if protocol.budget_seconds is not None and dt.hp12_time is None:
+            raise ProtocolError(
+                f"a time budget needs hp=12 training times, which the table of {dataset} "
+                "lacks; build it from the official archive (`nas-harness data build --from "
+                "NATS-sss-v1_0-50262-simple.tar`)")
         SearchContext.for_protocol(dt, protocol)  # raises when no architecture is feasible
     checksum = table.provenance.checksum
     tasks = tuple(
         RunTask(algorithm=algo.label, algorithm_name=algo.name, params=params, dataset=dataset,
                 run=run, budget=spec.budget, fidelity=spec.fidelity,
-                max_flops_fraction=spec.max_flops_fraction, master_seed=spec.master_seed)
+                max_flops_fraction=spec.max_flops_fraction, master_seed=spec.master_seed,
+                budget_seconds=spec.seconds_for(dataset))
         for dataset in spec.datasets for algo, params in resolved for run in range(spec.runs)
     )
     return SweepPlan(spec, tasks, tuple(t.fingerprint(checksum) for t in tasks),

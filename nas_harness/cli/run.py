@@ -16,6 +16,7 @@ from typing import Any
 DEFAULT_OUT = "results/runs"
 DEFAULT_REPORT_DIR = "results"
 REPRODUCE_STAMP = ".reproduce.json"  # in the runs dir: which runs the last report was built from
+_UNSET: Any = object()  # an option left out (so a --protocol preset may fill it)
 
 
 def _fraction(text: str) -> float | None:
@@ -27,6 +28,65 @@ def _fraction(text: str) -> float | None:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected a fraction like 0.5 (or 'none'), got {text!r}") from None
+
+
+def _seconds(text: str) -> float | dict[str, float]:
+    """``--budget-seconds``: ``S`` for every dataset, or ``cifar10=20000,cifar100=40000``."""
+    try:
+        if "=" not in text:
+            return float(text)
+        out = {}
+        for item in text.split(","):
+            key, _, value = item.partition("=")
+            out[key.strip()] = float(value)
+        return out
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected seconds like 20000 or cifar10=20000,cifar100=40000, got {text!r}"
+        ) from None
+
+
+def _add_protocol_args(parser: argparse.ArgumentParser) -> None:
+    """``--protocol`` and ``--budget-seconds`` (shared by run and reproduce)."""
+    from benchmarks.protocol import PRESETS
+
+    parser.add_argument(
+        "--protocol", default=None, choices=sorted(PRESETS), metavar="NAME",
+        help="a published protocol: " + "; ".join(
+            f"{p.name} = {p.summary}" for p in PRESETS.values())
+        + " (explicit options override it; sources in benchmarks/protocol.py)")
+    parser.add_argument(
+        "--budget-seconds", type=_seconds, default=_UNSET, metavar="S",
+        help="budget in simulated seconds: each query is charged its hp=12 training plus "
+             "evaluation time as NATS-Bench's simulate_train_eval does; a run ends when the "
+             "next query would exceed S (needs hp=12 times: the official archive). S or "
+             "cifar10=S1,cifar100=S2,ImageNet16-120=S3")
+
+
+def _resolve(args: argparse.Namespace, name: str, preset_value: Any, default: Any) -> Any:
+    """An option's value: given explicitly, else the preset's, else the default."""
+    value = getattr(args, name, _UNSET)
+    if value is not _UNSET and value is not None:
+        return value
+    return preset_value if args.protocol else default
+
+
+def _protocol_options(args: argparse.Namespace) -> dict[str, Any]:
+    """runs, budget, fidelity, max_flops_fraction, budget_seconds after ``--protocol``."""
+    from benchmarks.protocol import DEFAULT_BUDGET, DEFAULT_FLOPS_FRACTION, get_preset
+
+    preset = get_preset(args.protocol) if args.protocol else None
+    fraction = getattr(args, "max_flops_fraction", _UNSET)
+    seconds = args.budget_seconds
+    return {
+        "runs": _resolve(args, "runs", preset and preset.runs, 100),
+        "budget": _resolve(args, "budget", preset and preset.budget, DEFAULT_BUDGET),
+        "fidelity": _resolve(args, "fidelity", preset and preset.fidelity, "90"),
+        "max_flops_fraction": fraction if fraction is not _UNSET else (
+            preset.max_flops_fraction if preset else DEFAULT_FLOPS_FRACTION),
+        "budget_seconds": seconds if seconds is not _UNSET else (
+            dict(preset.budget_seconds) if preset and preset.budget_seconds else None),
+    }
 
 
 def _names(values: list[str] | None) -> list[str]:
@@ -63,8 +123,9 @@ def add_commands(subparsers: Any) -> None:
                           "`nas-harness list`)")
     run.add_argument("--dataset", "-d", action="append", required=True, metavar="NAME",
                      help="cifar10, cifar100, ImageNet16-120 or 'all' (repeatable)")
-    run.add_argument("--runs", type=int, default=100, help="runs per algorithm and dataset")
-    run.add_argument("--budget", type=int, default=500, help="queries per run")
+    run.add_argument("--runs", type=int, default=None,
+                     help="runs per algorithm and dataset (default 100)")
+    run.add_argument("--budget", type=int, default=None, help="queries per run (default 500)")
     run.add_argument("--param", "-p", action="append", default=[], metavar="K=V",
                      help="algorithm parameter (one algorithm only; repeatable)")
     run.add_argument("--label", default=None,
@@ -74,9 +135,10 @@ def add_commands(subparsers: Any) -> None:
                      help="a Python file registering extra algorithms (repeatable)")
     run.add_argument("--master-seed", type=int, default=0,
                      help="entropy of every run's SeedSequence (default 0)")
-    run.add_argument("--fidelity", default="90", help="hp=90 (default) or 12")
-    run.add_argument("--max-flops-fraction", type=_fraction, default=0.5, metavar="F",
+    run.add_argument("--fidelity", default=None, help="hp=90 (default) or 12")
+    run.add_argument("--max-flops-fraction", type=_fraction, default=_UNSET, metavar="F",
                      help="feasible: FLOPs <= F x the largest model's (default 0.5; 'none')")
+    _add_protocol_args(run)
     _add_execution_args(run, DEFAULT_OUT)
     run.set_defaults(handler=_run)
 
@@ -87,8 +149,13 @@ def add_commands(subparsers: Any) -> None:
                     "runs of 500 queries each on CIFAR-10, CIFAR-100 and ImageNet16-120 with "
                     "FLOPs at most 50% of the largest model; then the analysis report. A "
                     "second call does no work.")
-    rep.add_argument("--runs", type=int, default=100, help="runs per algorithm and dataset")
-    rep.add_argument("--budget", type=int, default=500, help="queries per run")
+    rep.add_argument("--runs", type=int, default=None,
+                     help="runs per algorithm and dataset (default 100, or the protocol's)")
+    rep.add_argument("--budget", type=int, default=None,
+                     help="queries per run (default 500, or the protocol's)")
+    _add_protocol_args(rep)
+    rep.add_argument("--allow-synthetic", action="store_true",
+                     help="accept a table built from a SYNTHETIC archive (tests, timing only)")
     rep.add_argument("--report-dir", default=DEFAULT_REPORT_DIR, metavar="DIR",
                      help=f"where the figures and the report go (default: {DEFAULT_REPORT_DIR})")
     rep.add_argument("--no-report", action="store_true", help="only run the sweep")
@@ -123,9 +190,8 @@ def _run(args: argparse.Namespace) -> int:
                             "`nas-harness run` per parameter setting")
     specs = [AlgorithmSpec(name, tuple(params.items()), args.label or "")
              for name in algorithms]
-    spec = SweepSpec(algorithms=tuple(specs), datasets=tuple(datasets), runs=args.runs,
-                     budget=args.budget, fidelity=args.fidelity,
-                     max_flops_fraction=args.max_flops_fraction, master_seed=args.master_seed)
+    spec = SweepSpec(algorithms=tuple(specs), datasets=tuple(datasets),
+                     master_seed=args.master_seed, **_protocol_options(args))
     return _execute(spec, args, plugins=args.plugin)[0]
 
 
@@ -142,10 +208,40 @@ def _execute(spec: Any, args: argparse.Namespace, plugins: list[str]) -> tuple[i
     return 0, result
 
 
+def _check_table_for(args: argparse.Namespace, options: dict[str, Any]) -> None:
+    """Refuse a synthetic table (unless allowed) or one without the protocol's hp=12 data."""
+    from benchmarks.data.store import load_table
+    from benchmarks.errors import ProtocolError
+
+    table = load_table()
+    prov = table.provenance
+    if prov.synthetic and not args.allow_synthetic:
+        raise ProtocolError(
+            f"the benchmark table is SYNTHETIC ({prov.builder}): its hp=12 numbers are "
+            "generated noise, fit for tests only; build the real one (`nas-harness data build "
+            "--from NATS-sss-v1_0-50262-simple.tar`) or pass --allow-synthetic")
+    if options["fidelity"] == "12" and any("12" not in table[d].fidelities for d in table.names):
+        what = f"--protocol {args.protocol}" if args.protocol else "hp=12"
+        raise ProtocolError(
+            f"{what} rewards queries with hp=12 validation accuracy, which this table "
+            f"({prov.builder}) lacks: hp=12 results exist only in the official archive "
+            "NATS-sss-v1_0-50262-simple.tar (~1 GB); build with `nas-harness data build --from "
+            "NATS-sss-v1_0-50262-simple.tar` (README: Using the official archive)")
+
+
 def _reproduce(args: argparse.Namespace) -> int:
+    from benchmarks.protocol import get_preset
     from nas_harness.sweep import reproduce_spec
 
-    spec = reproduce_spec(runs=args.runs, budget=args.budget)
+    options = _protocol_options(args)
+    _check_table_for(args, options)
+    extra: dict[str, Any] = {}
+    if args.protocol:
+        extra["algorithms"] = get_preset(args.protocol).algorithms
+    spec = reproduce_spec(runs=options["runs"], budget=options["budget"],
+                          fidelity=options["fidelity"],
+                          max_flops_fraction=options["max_flops_fraction"],
+                          budget_seconds=options["budget_seconds"], **extra)
     code, result = _execute(spec, args, plugins=[])
     if code or args.no_report:
         if code:
