@@ -42,7 +42,6 @@ from benchmarks.data import archive_reader as reader
 from benchmarks.data.archive_reader import FIELD, META_NAME, RECORD_RE, is_tar
 from benchmarks.data.build_public import check_order
 from benchmarks.data.sources import sha256_of
-from benchmarks.datasets import DATASETS
 from benchmarks.errors import DataIntegrityError, DataNotFoundError
 from benchmarks.space import SSS, SearchSpace
 from benchmarks.table import HP12_SEEDS, BenchmarkTable, DatasetTable, TableProvenance
