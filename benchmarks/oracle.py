@@ -176,7 +176,8 @@ class Oracle:
             raise DataIntegrityError(
                 f"architecture {bad} ({self.space.format(bad)}) has an hp=12 accuracy but no "
                 f"training time on {self.protocol.dataset}; rebuild the table from the archive")
-        clock = self._clock + np.cumsum(cost)  # sequential sums: the same clock in any batch
+        # (clock + c1) + c2 ...: NATS-Bench's ``_used_time += cost``, the same in any batching
+        clock = np.cumsum(np.concatenate(([self._clock], cost)))[1:]
         fits = int(np.argmin(clock <= self._seconds)) if not (clock <= self._seconds).all() \
             else len(idx)
         if fits < len(idx):

@@ -210,10 +210,10 @@ def _execute(spec: Any, args: argparse.Namespace, plugins: list[str]) -> tuple[i
 
 def _check_table_for(args: argparse.Namespace, options: dict[str, Any]) -> None:
     """Refuse a synthetic table (unless allowed) or one without the protocol's hp=12 data."""
-    from benchmarks.data.store import load_table
+    import nas_harness.sweep
     from benchmarks.errors import ProtocolError
 
-    table = load_table()
+    table = nas_harness.sweep._default_table()  # the table the sweep will use
     prov = table.provenance
     if prov.synthetic and not args.allow_synthetic:
         raise ProtocolError(
