@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -31,11 +32,13 @@ def _build(path: Path, workers: int) -> dict:
     start = time.perf_counter()
     table = build_from_official_archive(path, workers=workers)
     wall = time.perf_counter() - start
-    self_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    child_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"wall_s": wall, "records": int(table["cifar10"].available.sum()),
             "synthetic": table.provenance.synthetic, "workers": workers,
-            "peak_rss_main_mib": self_kib / 1024, "peak_rss_worker_mib": child_kib / 1024}
+            "peak_rss_main_mib": me.ru_maxrss / 1024, "peak_rss_worker_mib": kids.ru_maxrss / 1024,
+            "cpu_s": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
+            "load_avg_1min": os.getloadavg()[0]}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"({result['records'] / result['wall_s']:.0f} records/s)")
     print(f"peak RSS, builder:  {result['peak_rss_main_mib']:.0f} MiB")
     print(f"peak RSS, worker:   {result['peak_rss_worker_mib']:.0f} MiB")
+    print(f"CPU time (all):     {result['cpu_s']:.1f} s; load average at the end "
+          f"{result['load_avg_1min']:.1f} on {os.cpu_count()} cores")
     return 0
 
 

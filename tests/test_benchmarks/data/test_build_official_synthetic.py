@@ -164,3 +164,23 @@ def test_generator_is_deterministic(values, table) -> None:
     record = sa.make_record(sa._record_inputs(values, 11), 11, SSS.format(11))
     assert pickle.dumps(record) == pickle.dumps(
         sa.make_record(sa._record_inputs(again, 11), 11, SSS.format(11)))
+
+
+def test_cli_builds_from_a_tar_and_info_says_synthetic(values, tmp_path: Path, monkeypatch,
+                                                       capsys) -> None:
+    from benchmarks.data.store import clear_memo
+    from nas_harness.cli import main
+
+    path = sa.write_archive(tmp_path / "NATS-sss-SYNTHETIC-simple.tar", [0, 9, 32767],
+                            tar=True, values=values, workers=1)
+    monkeypatch.setenv("NAS_HARNESS_CACHE", str(tmp_path / "cache"))
+    clear_memo()
+    assert main(["data", "build", "--from", str(path), "--workers", "1", "--no-progress"]) == 2
+    assert "partial: it has 3 of 32768" in capsys.readouterr().err
+    assert main(["data", "build", "--from", str(path), "--allow-partial", "--workers", "1",
+                 "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "partial SYNTHETIC table" in out
+    assert f"builder:      {SYNTHETIC_BUILDER} (PARTIAL) (SYNTHETIC)" in out
+    assert "SYNTHETIC:    generated hp=12" in out and "fidelities hp=90, hp=12" in out
+    clear_memo()
