@@ -53,7 +53,7 @@ def _add_protocol_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--protocol", default=None, choices=sorted(PRESETS), metavar="NAME",
         help="a published protocol: " + "; ".join(
-            f"{p.name} = {p.summary}" for p in PRESETS.values())
+            f"{p.name} = {p.summary}".replace("%", "%%") for p in PRESETS.values())
         + " (explicit options override it; sources in benchmarks/protocol.py)")
     parser.add_argument(
         "--budget-seconds", type=_seconds, default=_UNSET, metavar="S",

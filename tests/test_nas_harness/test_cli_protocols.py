@@ -93,3 +93,12 @@ def test_time_budget_needs_hp12(synthetic_cache, tmp_path, capsys) -> None:
     assert main(["run", "-a", "random", "-d", "cifar10", "--budget-seconds", "100",
                  "--out", str(tmp_path / "r"), "--no-progress", "--workers", "1"]) == 2
     assert "--fidelity 12" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["run", "reproduce"])
+def test_help_lists_the_presets(command, capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "natsbench" in out and "layernas" in out and "--budget-seconds" in out
