@@ -63,6 +63,7 @@ class Oracle:
                 "`nas-harness data build --from NATS-sss-v1_0-50262-simple.tar`")
         self._clock = 0.0
         self._stopped = False
+        self._present = table.hp12_seeds if protocol.fidelity == "12" else None
         self.table = table
         self.protocol = protocol
         self.space = space
@@ -154,7 +155,8 @@ class Oracle:
 
     def _draw_seeds(self, idx: np.ndarray) -> np.ndarray:
         """One hp=12 seed column per query, uniform among the seeds present (vectorised)."""
-        present = self.table.hp12_seeds[idx]
+        assert self._present is not None
+        present = self._present[idx]
         counts = present.sum(axis=1)
         if not counts.all():
             bad = int(idx[counts == 0][0])
