@@ -118,11 +118,22 @@ class SearchContext:
                 f"no architecture with data satisfies FLOPs <= {max_flops:.4f}M on "
                 f"{protocol.dataset}; raise max_flops_fraction"
             )
+        seconds = protocol.budget_seconds
+        if seconds is not None and table.hp12_time is not None:
+            fastest = float(np.nanmin(table.hp12_time[table.available]))
+            if fastest * protocol.budget < seconds:  # the query cap could end a run first
+                need = math.ceil(seconds / fastest)
+                raise ProtocolError(
+                    f"a query cap of {protocol.budget} could end a {seconds:g}-second run on "
+                    f"{protocol.dataset} before its clock does (the fastest query takes "
+                    f"{fastest:.1f} s); use --budget {need} or more")
         return context
 
 
-TIME_BUDGET_QUERY_CAP = 32_768
-"""Query cap of a time-budgeted preset: the size of the space, so the clock ends every run."""
+TIME_BUDGET_QUERY_CAP = 2_000
+"""Query cap of a time-budgeted preset. It never binds: a sweep is refused when the cap times
+the fastest query's hp=12 time is below the time budget (``SearchContext.for_protocol``), and
+it keeps the analysis's runs x queries matrices small."""
 
 
 @dataclass(frozen=True)
@@ -134,7 +145,8 @@ class ProtocolPreset:
         fidelity: the fidelity whose validation accuracy rewards a query.
         max_flops_fraction: FLOPs constraint (None: none).
         runs: runs per algorithm and dataset.
-        budget: query budget (under a time budget: a cap that never binds on a full table).
+        budget: query budget (under a time budget: a cap that never binds, see
+            :data:`TIME_BUDGET_QUERY_CAP`).
         budget_seconds: per dataset, the budget in simulated seconds (None: queries only).
         algorithms: the algorithms of the source's experiment that this harness has.
         source: where each number comes from.

@@ -85,7 +85,7 @@ def test_natsbench_time_budget_run(synthetic_cache, tmp_path) -> None:
         assert len(clock) > 5 and not np.isnan(clock).any()
         assert (np.diff(clock) > 0).all() and clock[-1] <= limit
     sidecar = json.loads(next((out / "cifar100").rglob("run-000.json")).read_text())
-    assert sidecar["protocol"] == {"budget": 32768, "fidelity": "12",
+    assert sidecar["protocol"] == {"budget": 2000, "fidelity": "12",
                                    "max_flops_fraction": None, "budget_seconds": 2500.0}
 
 
@@ -102,3 +102,12 @@ def test_help_lists_the_presets(command, capsys) -> None:
     assert info.value.code == 0
     out = capsys.readouterr().out
     assert "natsbench" in out and "layernas" in out and "--budget-seconds" in out
+
+
+def test_a_query_cap_that_could_end_a_timed_run_is_refused(synthetic_cache, tmp_path,
+                                                           capsys) -> None:
+    assert main(["run", "-a", "random", "-d", "cifar10", "--protocol", "natsbench",
+                 "--budget", "10", "--out", str(tmp_path / "r"), "--no-progress",
+                 "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "query cap of 10 could end a 20000-second run" in err and "--budget" in err
