@@ -178,7 +178,9 @@ PRESETS: dict[str, ProtocolPreset] = {
             "--loops_if_rand default 500 runs; time budgets 20000/40000/60000 s for "
             "CIFAR-10/CIFAR-100/ImageNet16-120 on the size space (exps/NATS-algos/run-all.sh "
             "and exps/NATS-Bench/draw-fig6.py: 'cifar10-T20000', 'cifar100-T40000', "
-            "'ImageNet16-120-T60000'). BOHB is not in this harness."),
+            "'ImageNet16-120-T60000'). The harness's evolution and REINFORCE defaults are "
+            "those scripts' (population 10, tournament 3; learning rate 0.01). BOHB is not "
+            "in this harness."),
         summary="hp=12 reward, hp=90 test reported, 20000/40000/60000 simulated seconds, "
                 "no FLOPs constraint, 500 runs"),
     "layernas": ProtocolPreset(
