@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -180,11 +179,9 @@ def _chunks(items: list[Any], workers: int) -> list[list[Any]]:
 
 
 def _progress(total: int, enabled: bool) -> Any:
-    from tqdm import tqdm
+    from nas_harness.progress import progress_bar
 
-    # disable=None: on only when stderr is a terminal
-    return tqdm(total=total, unit="run", desc="runs", file=sys.stderr, dynamic_ncols=True,
-                disable=None if enabled else True, smoothing=0.1)
+    return progress_bar(total, "runs", enabled)  # a bar on a terminal, plain lines otherwise
 
 
 def _run_in_process(pending: list[tuple[RunTask, str]], table: BenchmarkTable,

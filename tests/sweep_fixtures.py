@@ -121,14 +121,17 @@ def plugin_path() -> Path:
 
 
 def tree(out_dir: Path) -> dict[str, bytes]:
-    """Every file under ``out_dir`` (relative path -> bytes), sidecars without timing."""
+    """Every run file under ``out_dir`` (relative path -> bytes), sidecars without timing.
+
+    The directory's lock file (``.nas-harness.lock``, empty, left in place) is not a result.
+    """
     import json
 
     from benchmarks.run_files import TIMING_FIELD, sidecar_text
 
     files = {}
     for path in sorted(Path(out_dir).rglob("*")):
-        if path.is_file():
+        if path.is_file() and path.name != ".nas-harness.lock":
             data = path.read_bytes()
             if path.suffix == ".json":
                 record = json.loads(data)
