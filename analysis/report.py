@@ -260,8 +260,13 @@ figure{margin:1em 0}img{max-width:100%;height:auto}figcaption{font-size:.85em;co
 """
 
 
-def render_html(a: Analysis, table: BenchmarkTable, figure_dir: Path) -> str:
-    """The self-contained HTML page: every figure embedded as a base64 PNG data URI."""
+def render_html(a: Analysis, table: BenchmarkTable, figure_dir: Path,
+                stamp: Mapping[str, str] | None = None) -> str:
+    """The self-contained HTML page: every figure embedded as a base64 PNG data URI.
+
+    ``stamp`` (what produced the report: version, commit, date, command, experiment) is a
+    section of the page only: it changes with every call, the committed text files must not.
+    """
 
     def figure(stem: str) -> str:
         data = base64.b64encode((figure_dir / f"{stem}.png").read_bytes()).decode()
@@ -272,13 +277,16 @@ def render_html(a: Analysis, table: BenchmarkTable, figure_dir: Path) -> str:
     body += _render_sections(
         a, table, lambda title: f"<h2>{html.escape(title)}</h2>", _kv_html, html_table,
         "<p>(none)</p>", figure)
+    if stamp:
+        body += ["<h2>Produced by</h2>", _kv_html([(str(k), str(v)) for k, v in stamp.items()])]
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             "<title>nas-harness results</title>"
             f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
 
 
-def write_report(a: Analysis, table: BenchmarkTable, out_dir: Path | str) -> ReportPaths:
-    """Write figures, tables, ``summary.md`` and ``report.html`` of an analysis."""
+def write_report(a: Analysis, table: BenchmarkTable, out_dir: Path | str,
+                 stamp: Mapping[str, str] | None = None) -> ReportPaths:
+    """Write figures, tables, ``summary.md`` and ``report.html`` (with ``stamp``)."""
     out = Path(out_dir)
     fig_dir, table_dir = out / "figures", out / "tables"
     figures: list[Path] = []
@@ -298,7 +306,7 @@ def write_report(a: Analysis, table: BenchmarkTable, out_dir: Path | str) -> Rep
     summary_md = out / "summary.md"
     summary_md.write_text(render_markdown(a, table), encoding="utf-8")
     report = out / "report.html"
-    report.write_text(render_html(a, table, fig_dir), encoding="utf-8")
+    report.write_text(render_html(a, table, fig_dir, stamp), encoding="utf-8")
     tables = (summary_csv, refs_csv, paths.criteria_csv, paths.criteria_md,
               paths.checkpoints_csv, paths.checkpoints_md)
     return ReportPaths(out, report, summary_md, summary_csv, tuple(figures), tables)
@@ -306,7 +314,10 @@ def write_report(a: Analysis, table: BenchmarkTable, out_dir: Path | str) -> Rep
 
 def build_report(runs_dir: Path | str, out_dir: Path | str, *,
                  table: BenchmarkTable | None = None,
-                 checkpoints: Sequence[int] = DEFAULT_CHECKPOINTS) -> ReportPaths:
+                 checkpoints: Sequence[int] = DEFAULT_CHECKPOINTS,
+                 algorithms: Sequence[str] | None = None,
+                 datasets: Sequence[str] | None = None, runs: int | None = None,
+                 stamp: Mapping[str, str] | None = None) -> ReportPaths:
     """Load the runs under ``runs_dir`` and the benchmark table; write the report to ``out_dir``.
 
     Args:
@@ -315,6 +326,10 @@ def build_report(runs_dir: Path | str, out_dir: Path | str, *,
         table: the benchmark table (default: ``benchmarks.data.store.load_table()``); it must be the
             table the runs were made with (checked by checksum).
         checkpoints: query numbers of the checkpoint table.
+        algorithms: only these algorithm labels (an experiment's; default: all).
+        datasets: only these datasets (default: all).
+        runs: only run indices ``0..runs-1`` (default: all).
+        stamp: what produced the report (a section of ``report.html`` only).
 
     Returns:
         The paths written; ``.report`` is the HTML page.
@@ -323,5 +338,6 @@ def build_report(runs_dir: Path | str, out_dir: Path | str, *,
         from benchmarks.data.store import load_table
 
         table = load_table()
-    results = load_results(runs_dir, table_checksum=table.provenance.checksum)
-    return write_report(analyse(results, table, checkpoints), table, out_dir)
+    results = load_results(runs_dir, table_checksum=table.provenance.checksum,
+                           algorithms=algorithms, datasets=datasets, runs=runs)
+    return write_report(analyse(results, table, checkpoints), table, out_dir, stamp)

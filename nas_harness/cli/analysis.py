@@ -43,18 +43,27 @@ def _tolerance(text: str) -> float:
 
 def add_commands(subparsers: Any) -> None:
     """Register ``report``, ``check`` and ``bless``."""
+    from nas_harness.cli.run import DefaultsFormatter
+
     rep = subparsers.add_parser(
         "report", help="figures, tables, summary.md and a self-contained report.html",
+        formatter_class=DefaultsFormatter,
         description="Aggregate the runs of a sweep (step function over queries) and write "
                     "the figures (PNG and PDF), the tables (CSV and Markdown), summary.md and "
-                    "report.html.")
-    rep.add_argument("--runs-dir", default=DEFAULT_RUNS_DIR, metavar="DIR",
-                     help=f"the sweep's results root (default: {DEFAULT_RUNS_DIR})")
-    rep.add_argument("--out", default=DEFAULT_REPORT_DIR, metavar="DIR",
-                     help=f"where the report goes (default: {DEFAULT_REPORT_DIR})")
+                    "report.html -- next to the runs (<runs-dir>/report) unless --out says "
+                    "otherwise. Given an experiment file, report exactly its runs.")
+    rep.add_argument("experiment", nargs="?", default=None, metavar="EXPERIMENT.toml",
+                     help="report this experiment's runs only (its algorithms, datasets and "
+                          "run indices), from its output directory into its report directory")
+    rep.add_argument("--runs-dir", default=None, metavar="DIR",
+                     help=f"the sweep's results root (default: {DEFAULT_RUNS_DIR}, or the "
+                          "experiment's output)")
+    rep.add_argument("--out", default=None, metavar="DIR",
+                     help="where the report goes (default: <runs-dir>/report, or the "
+                          "experiment's report directory)")
     rep.add_argument("--checkpoints", type=_checkpoints, default=_checkpoints(
-        DEFAULT_CHECKPOINTS), metavar="Q1,Q2,...",
-        help=f"queries of the checkpoint table (default: {DEFAULT_CHECKPOINTS})")
+        DEFAULT_CHECKPOINTS), metavar="Q1,Q2,...", help="queries of the checkpoint table")
+    rep.add_argument("--no-progress", action="store_true", help="no progress output")
     rep.set_defaults(handler=_report)
 
     chk = subparsers.add_parser(
@@ -103,9 +112,32 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from analysis.report import build_report
+    import time
 
-    paths = build_report(Path(args.runs_dir), Path(args.out), checkpoints=args.checkpoints)
+    from analysis.report import build_report
+    from benchmarks.errors import ProtocolError
+    from nas_harness.experiment_file import load_experiment
+    from nas_harness.progress import note
+    from nas_harness.stamp import provenance_stamp
+
+    for flag, value in (("--runs-dir", args.runs_dir), ("--out", args.out)):
+        if value is not None and not value.strip():
+            raise ProtocolError(f"{flag} is empty; name a directory")
+    experiment = load_experiment(args.experiment) if args.experiment else None
+    runs_dir = Path(args.runs_dir) if args.runs_dir is not None else (
+        experiment.output if experiment else Path(DEFAULT_RUNS_DIR))
+    if args.out is not None:
+        out = Path(args.out)
+    elif experiment is not None and args.runs_dir is None:
+        out = experiment.report_dir
+    else:
+        out = runs_dir / "report"
+    start = time.perf_counter()
+    note(f"building the report of {runs_dir} -> {out}", not args.no_progress)
+    paths = build_report(runs_dir, out, checkpoints=args.checkpoints,
+                         stamp=provenance_stamp(experiment.path if experiment else None),
+                         **(experiment.selection() if experiment else {}))
+    note(f"report built in {time.perf_counter() - start:.1f} s", not args.no_progress)
     print(f"report: {paths.report}\nsummary: {paths.summary}")
     return 0
 
