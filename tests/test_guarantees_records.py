@@ -359,3 +359,27 @@ def test_readme_commands_parse_as_written():
         words = shlex.split(line)
         assert words[0] == ".venv/bin/nas-harness", line
         parser.parse_args(words[1:])  # exits (fails the test) on an unknown flag
+
+
+def test_every_help_shows_its_defaults(capsys):
+    import argparse
+
+    def parsers(parser):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield name, sub
+                    yield from parsers(sub)
+
+    missing = []
+    for name, sub in parsers(build_parser()):
+        text = " ".join(sub.format_help().split())
+        for action in sub._actions:
+            if action.option_strings and action.default not in (None, False, [],
+                                                                 argparse.SUPPRESS):
+                help_text = " ".join((sub._get_formatter()._get_help_string(action)
+                                      or "").split())
+                if "default" not in help_text.lower():
+                    missing.append(f"{name} {action.option_strings[0]}")
+        assert "%(default)" not in text
+    assert missing == []

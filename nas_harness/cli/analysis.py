@@ -62,7 +62,8 @@ def add_commands(subparsers: Any) -> None:
                      help="where the report goes (default: <runs-dir>/report, or the "
                           "experiment's report directory)")
     rep.add_argument("--checkpoints", type=_checkpoints, default=_checkpoints(
-        DEFAULT_CHECKPOINTS), metavar="Q1,Q2,...", help="queries of the checkpoint table")
+        DEFAULT_CHECKPOINTS), metavar="Q1,Q2,...",
+        help=f"queries of the checkpoint table (default: {DEFAULT_CHECKPOINTS})")
     rep.add_argument("--no-progress", action="store_true", help="no progress output")
     rep.set_defaults(handler=_report)
 

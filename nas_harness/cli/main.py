@@ -31,7 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Benchmark NAS algorithms on NATS-Bench's size search space.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from nas_harness.cli.run import DefaultsParser
+
+    # every sub-command's --help shows its defaults
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=DefaultsParser)
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).add_commands(sub)
     return parser

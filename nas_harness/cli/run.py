@@ -26,12 +26,24 @@ SWEEP_FLAGS = {"algorithm": "--algorithm", "dataset": "--dataset", "param": "--p
 
 
 class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """``--help`` shows each option's default, except where there is none to show."""
+    """``--help`` shows each option's default, except where there is none to show.
+
+    A help text that already names its default (``"(default: all cores)"``) is left as is.
+    """
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default in (None, False, [], argparse.SUPPRESS):
+        if action.default in (None, False, [], argparse.SUPPRESS) \
+                or "default" in (action.help or "").lower():
             return action.help
         return super()._get_help_string(action)
+
+
+class DefaultsParser(argparse.ArgumentParser):
+    """An ArgumentParser whose ``--help`` shows defaults (the sub-commands' parser class)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", DefaultsFormatter)
+        super().__init__(*args, **kwargs)
 
 
 class _Given(argparse.Action):
