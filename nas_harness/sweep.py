@@ -67,6 +67,7 @@ __all__ = [
     "SweepPlan",
     "SweepResult",
     "SweepSpec",
+    "check_configurations",
     "default_workers",
     "load_runs",
     "plan_sweep",
@@ -249,7 +250,7 @@ def check_configurations(plan: SweepPlan, out_dir: Path, *, force: bool = False)
         if directory not in wanted:
             wanted[directory] = task.configuration(checksum)
     conflicts: list[tuple[Path, dict, dict, list[Path]]] = []
-    removed = 0
+    stale: list[Path] = []  # failed runs of another configuration: nothing to lose
     for directory, config in wanted.items():
         key = configuration_key(config)
         others: dict[str, tuple[dict, list[Path]]] = {}
@@ -260,8 +261,7 @@ def check_configurations(plan: SweepPlan, out_dir: Path, *, force: bool = False)
             if configuration_key(stored) == key:
                 continue
             if record.get("status") != STATUS_COMPLETE:
-                _remove_run(sidecar)  # a failure of another configuration: nothing to lose
-                removed += 1
+                stale.append(sidecar)
                 continue
             others.setdefault(configuration_key(stored), (stored, []))[1].append(sidecar)
         for stored, sidecars in others.values():
@@ -277,11 +277,10 @@ def check_configurations(plan: SweepPlan, out_dir: Path, *, force: bool = False)
             "--label (in an experiment file: output or the algorithm's label) to keep both, "
             "or --force to replace them"
         )
-    for *_, sidecars in conflicts:
-        for sidecar in sidecars:
-            _remove_run(sidecar)
-            removed += 1
-    return removed
+    doomed = stale + [sidecar for *_, sidecars in conflicts for sidecar in sidecars]
+    for sidecar in doomed:
+        _remove_run(sidecar)
+    return len(doomed)
 
 
 def _out_path(out_dir: Path | str) -> Path:

@@ -126,6 +126,24 @@ def test_failed_runs_of_another_configuration_are_not_a_conflict(tmp_path, capsy
     assert len(records) == 2 and {r["params"]["p"] for r in records} == {0.0}
 
 
+def test_a_refusal_deletes_nothing_not_even_failures(tmp_path, capsys):
+    out = tmp_path / "runs"
+    marker = plugin_path().with_name("FAIL")
+    marker.touch()
+    try:
+        assert run(out, "-a", "t_flaky", "-d", "cifar10", "--runs", "8", "--budget", "12",
+                   "-p", "p=0.5") == 1
+    finally:
+        marker.unlink()
+    statuses = {json.loads(p.read_text())["status"] for p in out.rglob("run-*.json")}
+    assert statuses == {"complete", "failed"}
+    before = tree(out)
+    assert run(out, "-a", "t_flaky", "-d", "cifar10", *SMALL, "-p", "p=0.0") == 2
+    assert tree(out) == before
+    assert run(out, "-a", "t_flaky", "-d", "cifar10", *SMALL, "-p", "p=0.0", "--force") == 0
+    assert len(list(out.rglob("run-*.json"))) == 2
+
+
 def test_identity_holds_the_whole_protocol_record():
     task = RunTask("a", "a", (), "cifar10", 0, budget=10)
     assert task.identity("c")["protocol"] == {"budget": 10, "fidelity": "90",
