@@ -296,6 +296,23 @@ def test_a_bad_experiment_file_is_one_line(tmp_path, capsys, text, message):
     assert files_under(tmp_path) == {"bad.toml": text.encode()}
 
 
+def test_a_preset_is_part_of_the_algorithm_name(tmp_path):
+    from nas_harness.experiment_file import parse_experiment
+
+    data = {"output": "o", "algorithms": [
+        {"name": "evolution", "preset": "natsbench"},
+        {"name": "random:wide", "label": "rw", "params": {"replace": True}}]}
+    experiment = parse_experiment(data, tmp_path)
+    names = [(a.name, a.label, a.params) for a in experiment.spec.algorithms]
+    assert names == [("evolution:natsbench", "evolution:natsbench", ()),
+                     ("random:wide", "rw", (("replace", True),))]
+    task = RunTask("rw", "random:wide", (("replace", True),), "cifar10", 0, budget=10)
+    assert task.configuration("c")["algorithm_name"] == "random:wide"  # in the identity
+    with pytest.raises(ProtocolError, match="given once"):
+        parse_experiment({"output": "o", "algorithms": [{"name": "a:b", "preset": "c"}]},
+                         tmp_path)
+
+
 def test_paper_experiment_is_the_paper_spec():
     experiment = load_experiment(PAPER_EXPERIMENT)
     assert experiment.spec == reproduce_spec()
