@@ -418,3 +418,15 @@ def test_every_help_shows_its_defaults(capsys):
                     missing.append(f"{name} {action.option_strings[0]}")
         assert "%(default)" not in text
     assert missing == []
+
+
+def test_readme_experiment_example_is_a_valid_experiment(tmp_path):
+    from nas_harness.experiment_file import parse_experiment, tomllib  # tomli on 3.10
+
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"## Commands\n.*?```toml\n(.*?)```", readme, re.S)
+    assert block
+    text = "\n".join(line.strip() for line in block.group(1).splitlines())
+    experiment = parse_experiment(tomllib.loads(text), tmp_path / "experiments")
+    assert experiment.output == tmp_path / "runs" / "evolution-study"
+    assert experiment.spec.algorithms[0].params == (("population_size", 20),)
