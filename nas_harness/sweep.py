@@ -40,7 +40,13 @@ from benchmarks.run_files import (
 )
 from benchmarks.table import BenchmarkTable
 from nas_harness import __version__
-from nas_harness.executors import PluginSource, RunOutcome, default_workers, execute_runs
+from nas_harness.executors import (
+    DEFAULT_RUN_TIMEOUT,
+    PluginSource,
+    RunOutcome,
+    default_workers,
+    execute_runs,
+)
 from nas_harness.experiment import PAPER_ALGORITHMS, AlgorithmSpec, SweepSpec, reproduce_spec
 from nas_harness.runner import RunTask
 
@@ -169,7 +175,8 @@ def plan_sweep(spec: SweepSpec, table: BenchmarkTable,
         if spec.budget > available:
             raise ProtocolError(
                 f"a budget of {spec.budget} queries exceeds the {available} architectures with "
-                f"data on {dataset}; use --budget {min(available, DEFAULT_BUDGET)} or less"
+                f"data on {dataset}; use --budget {available} or less (the default is "
+                f"{DEFAULT_BUDGET})"
             )
         protocol = Protocol(dataset, budget=spec.budget, fidelity=spec.fidelity,
                             max_flops_fraction=spec.max_flops_fraction)
@@ -196,19 +203,22 @@ def _default_table() -> BenchmarkTable:
 
 def run_sweep(spec: SweepSpec, out_dir: Path | str, *, workers: int | None = None,
               scheduler: str | None = None, force: bool = False, progress: bool = True,
-              plugins: Iterable[str | Path] = (), table: BenchmarkTable | None = None
-              ) -> SweepResult:
+              plugins: Iterable[str | Path] = (), table: BenchmarkTable | None = None,
+              run_timeout: float | None = DEFAULT_RUN_TIMEOUT) -> SweepResult:
     """Run every not-yet-complete run of ``spec`` and store it under ``out_dir``.
 
     Args:
         spec: the sweep.
         out_dir: results root (``<out>/<dataset>/<algorithm>/run-NNN.{parquet,json}``).
-        workers: local processes (default: the CPU cores available; 1 runs in-process).
+        workers: local processes (default: the CPU cores available; capped at them with a
+            warning; 1 runs in this process, without isolation).
         scheduler: address of a Dask scheduler (``tcp://host:port``); overrides ``workers``.
         force: recompute complete runs too.
         progress: show a tqdm bar on stderr (only when it is a terminal).
         plugins: ``.py`` files registering extra algorithms (loaded in every worker).
         table: the benchmark table (default: ``benchmarks.data.store.load_table()``).
+        run_timeout: seconds after which a run is stopped and recorded as failed (None: no
+            limit).
 
     Returns:
         The summary; ``result.ok`` is False when some run failed (the others are stored).
@@ -238,8 +248,8 @@ def run_sweep(spec: SweepSpec, out_dir: Path | str, *, workers: int | None = Non
     remove_temporaries({run_paths(out, t.dataset, t.algorithm, 0).directory
                         for t, _ in pending})
     outcomes = execute_runs(pending, table, plan.versions, plan.plugins, out,
-                            workers=workers or default_workers(), scheduler=scheduler,
-                            progress=progress)
+                            workers=workers, scheduler=scheduler, progress=progress,
+                            run_timeout=run_timeout)
     order = {task.run_id: i for i, (task, _) in enumerate(pending)}
     outcomes.sort(key=lambda o: order[o.run_id])
     return SweepResult(out, len(plan.tasks), skipped, tuple(outcomes),
