@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,13 +21,31 @@ REPRODUCE_STAMP = ".reproduce.json"  # in the runs dir: which runs the last repo
 
 def _fraction(text: str) -> float | None:
     """``--max-flops-fraction``: a number in (0, 1], or ``none`` for no constraint."""
-    if text.strip().lower() in {"none", "off", "inf"}:
+    if text.strip().lower() in {"none", "off"}:
         return None
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected a fraction like 0.5 (or 'none'), got {text!r}") from None
+    if not math.isfinite(value):  # 'none' is how to say no constraint; the range is checked
+        raise argparse.ArgumentTypeError(  # with the rest of the protocol
+            f"expected a fraction in (0, 1] like 0.5, or 'none' for no constraint; got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float | None:
+    """``--run-timeout``: positive seconds, or ``none`` for no limit."""
+    if text.strip().lower() in {"none", "off"}:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number of seconds (or 'none'), got {text!r}")
+    return value
 
 
 def _names(values: list[str] | None) -> list[str]:
@@ -50,6 +69,9 @@ def _add_execution_args(parser: argparse.ArgumentParser, out_default: str) -> No
     parser.add_argument("--force", action="store_true",
                         help="recompute runs that are already complete")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--run-timeout", type=_seconds, default=600.0, metavar="SECONDS",
+                        help="stop a run after this long and record it as failed (default "
+                             "600; 'none' for no limit)")
 
 
 def add_commands(subparsers: Any) -> None:
@@ -133,7 +155,8 @@ def _execute(spec: Any, args: argparse.Namespace, plugins: list[str]) -> tuple[i
     from nas_harness.sweep import run_sweep
 
     result = run_sweep(spec, Path(args.out), workers=args.workers, scheduler=args.scheduler,
-                       force=args.force, progress=not args.no_progress, plugins=plugins)
+                       force=args.force, progress=not args.no_progress, plugins=plugins,
+                       run_timeout=args.run_timeout)
     print(result.describe(), file=sys.stderr if result.failures else sys.stdout)
     if result.failures:
         print(f"nas-harness: {len(result.failures)} of {result.total} runs failed; re-run the "
