@@ -3,9 +3,10 @@
 The table and the plugins reach every worker through a worker plugin, so a worker that dies
 and is restarted by its nanny gets them again (data scattered to workers dies with them, and
 then every run depending on it was cancelled). Each run is its own task, so a run that kills
-its worker fails alone: Dask retries it on other workers up to the scheduler's
-``distributed.scheduler.allowed-failures`` and then reports ``KilledWorker``, recorded here
-as the run's failure. A run past the run timeout is recorded as failed; as Dask runs tasks in
+its worker fails alone: Dask retries it up to the scheduler's
+``distributed.scheduler.allowed-failures`` (default 3) and then reports ``KilledWorker``,
+recorded here as the run's failure (runs that shared the dead worker's threads are retried
+too, and normally complete). A run past the run timeout is recorded as failed; as Dask runs tasks in
 threads, which cannot be stopped, the hung thread stays in its worker until that worker
 restarts.
 """
@@ -74,7 +75,7 @@ def _dask_run(key: str, task: RunTask, fingerprint: str, timeout: float | None
     thread.join(timeout)
     if "p" in box:
         return box["p"]
-    return failed_payload(task, state["versions"], fingerprint, "RunTimeout",
+    return failed_payload(task, state["versions"], fingerprint, "RunTimeoutError",
                           timeout_message(timeout or 0.0), time.perf_counter() - start)
 
 

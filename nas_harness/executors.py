@@ -340,8 +340,12 @@ def _run_in_process(pending: list[tuple[RunTask, str]], table: BenchmarkTable,
                     versions: Mapping[str, str], out_dir: Path, timeout: float | None,
                     tick: Callable[[int], None]) -> Iterator[RunOutcome]:
     for task, fingerprint in pending:
-        with _Alarm(timeout):
-            payload = execute_task(task, table, versions, fingerprint)
+        try:
+            with _Alarm(timeout):
+                payload = execute_task(task, table, versions, fingerprint)
+        except RunTimeoutError as exc:  # the alarm rang just outside the run's own handler
+            payload = failed_payload(task, versions, fingerprint, type(exc).__name__, str(exc),
+                                     timeout or 0.0)
         outcome = store_payload(out_dir, payload)
         tick(1)
         yield outcome
@@ -358,7 +362,7 @@ def _run_local_pool(pending: list[tuple[RunTask, str]], table: BenchmarkTable,
                     versions: Mapping[str, str], plugins: tuple[PluginSource, ...],
                     out_dir: Path, workers: int, timeout: float | None,
                     tick: Callable[[int], None]) -> Iterator[RunOutcome]:
-    from nas_harness.worker_pool import Lost, run_supervised
+    from nas_harness.worker_pool import Lost, WorkerError, run_supervised
 
     stream = run_supervised(pending, _pool_run, workers=workers, context=_start_method(),
                             initializer=_init_worker,
@@ -366,13 +370,16 @@ def _run_local_pool(pending: list[tuple[RunTask, str]], table: BenchmarkTable,
     try:
         for (task, fingerprint), result in stream:
             if isinstance(result, Lost):  # the worker died or was stopped: record why
-                kind = "RunTimeout" if result.reason == "timeout" else "WorkerDied"
+                kind = "RunTimeoutError" if result.reason == "timeout" else "WorkerDied"
                 message = (timeout_message(timeout or 0.0) if result.reason == "timeout"
                            else result.message)
                 result = store_payload(out_dir, failed_payload(
                     task, versions, fingerprint, kind, message, result.wall_s))
             tick(1)
             yield result
+    except WorkerError as exc:
+        raise HarnessError(f"{exc}; run with --workers 1 to see the error in this process"
+                           ) from None
     finally:
         stream.close()
 
@@ -436,6 +443,7 @@ def execute_runs(pending: Sequence[tuple[RunTask, str]], table: BenchmarkTable,
     if run_timeout is not None and not (math.isfinite(run_timeout) and run_timeout > 0):
         raise HarnessError(f"the run timeout must be a positive number of seconds, got "
                            f"{run_timeout!r}")
+    in_process = workers == 1  # asked for; a cap down to one core still isolates the runs
     workers, warning = capped_workers(workers)
     if warning and not scheduler:
         warnings.warn(warning, UserWarning, stacklevel=2)
@@ -450,7 +458,7 @@ def execute_runs(pending: Sequence[tuple[RunTask, str]], table: BenchmarkTable,
 
             stream = run_dask(todo, table, versions, plugins, out_dir, scheduler, run_timeout,
                               bar.update)
-        elif workers == 1:
+        elif in_process:
             stream = _run_in_process(todo, table, versions, out_dir, run_timeout, bar.update)
         else:
             n_workers = min(workers or default_workers(), len(todo))

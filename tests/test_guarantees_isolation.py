@@ -53,56 +53,67 @@ def assert_others_complete(out: Path, result, runs: int = 2) -> None:
     assert set(load_runs(out)["run_id"]) == {f"cifar10/t_random/{r:03d}" for r in range(runs)}
 
 
-@pytest.mark.parametrize(("mode", "cause"), [
-    ("sys_exit", "SystemExit"),
-    ("os_exit", "exited with status 4"),
-    ("sigkill", "SIGKILL"),
-])
-def test_a_run_whose_process_dies_fails_alone_in_the_pool(tmp_path, mode, cause):
-    out = tmp_path / "runs"
-    result = sweep(out, mode, workers=2)
-    assert_others_complete(out, result)
-    error = error_of(out)
-    assert cause in f"{error['type']}: {error['message']}"
-    assert cause in result.describe()
+# every misbehaviour in one sweep per executor (one pool start-up), each under its own label
+POOL_CAUSES = {
+    "sys_exit": "SystemExit",
+    "os_exit": "WorkerDied: the worker process exited with status 4",
+    "sigkill": "WorkerDied: the worker process was killed by SIGKILL",
+    "np_random": "GlobalRandomStateError",
+    "py_random": "GlobalRandomStateError",
+    "overflow": "FloatingPointError: overflow",
+    "nan": "FloatingPointError: invalid value",
+}
+IN_PROCESS = ("sys_exit", "np_random", "py_random", "overflow", "nan")  # survivable here
 
 
-def test_sys_exit_fails_the_run_in_process_too(tmp_path):
+def hostile_sweep(out: Path, modes, workers: int, runs: int = 2, **kw):
+    algorithms = [("t_hostile", {"mode": m}, f"h-{m.replace('_', '-')}") for m in modes]
+    return run_sweep(SweepSpec(algorithms=(*algorithms, "t_random"), datasets=("cifar10",),
+                               runs=runs, budget=10),
+                     out, plugins=[hostile_plugin_path(), plugin_path()], table=TABLE,
+                     progress=False, workers=workers, **kw)
+
+
+def check_each_fails_alone(out: Path, result, causes: dict[str, str], runs: int = 2) -> None:
+    labels = {m: f"h-{m.replace('_', '-')}" for m in causes}
+    assert {o.run_id for o in result.failures} == {
+        f"cifar10/{label}/{r:03d}" for label in labels.values() for r in range(runs)}
+    assert set(load_runs(out)["run_id"]) == {f"cifar10/t_random/{r:03d}" for r in range(runs)}
+    for mode, cause in causes.items():
+        for run in range(runs):
+            paths = run_paths(out, "cifar10", labels[mode], run)
+            record = json.loads(paths.sidecar.read_text())
+            assert record["status"] == "failed" and not paths.parquet.exists()
+            error = record["error"]
+            assert cause in f"{error['type']}: {error['message']}", (mode, error)
+            if error["type"] == "GlobalRandomStateError":  # names the rule and the fix
+                assert "global random state" in error["message"]
+                assert "self.rng" in error["message"]
+    summary = result.describe()
+    assert all(cause.split(":")[0] in summary for cause in causes.values())
+
+
+def test_each_misbehaving_run_fails_alone_in_the_pool(tmp_path):
     out = tmp_path / "runs"
-    result = sweep(out, "sys_exit", workers=1)
-    assert_others_complete(out, result)
-    assert error_of(out)["type"] == "SystemExit"
+    result = hostile_sweep(out, POOL_CAUSES, workers=2)
+    check_each_fails_alone(out, result, POOL_CAUSES)
+
+
+def test_each_survivable_misbehaviour_fails_alone_in_process(tmp_path):
+    out = tmp_path / "runs"
+    causes = {m: POOL_CAUSES[m] for m in IN_PROCESS}
+    result = hostile_sweep(out, causes, workers=1)
+    check_each_fails_alone(out, result, causes)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_hanging_run_is_stopped_by_the_run_timeout(tmp_path, workers):
     out = tmp_path / "runs"
     start = time.monotonic()
-    result = sweep(out, "hang", workers=workers, runs=1, run_timeout=3.0)
+    result = hostile_sweep(out, ["hang"], workers=workers, runs=1, run_timeout=3.0)
     assert time.monotonic() - start < 30
-    assert_others_complete(out, result, runs=1)
-    error = error_of(out)
-    assert error["type"] in {"RunTimeout", "RunTimeoutError"}
-    assert "run timeout of 3 s" in error["message"]
-
-
-@pytest.mark.parametrize("workers", [1, 2])
-@pytest.mark.parametrize("mode", ["np_random", "py_random"])
-def test_a_run_using_the_global_random_state_fails_naming_the_rule(tmp_path, mode, workers):
-    out = tmp_path / "runs"
-    result = sweep(out, mode, workers=workers)
-    assert_others_complete(out, result)
-    error = error_of(out)
-    assert error["type"] == "GlobalRandomStateError"
-    assert "global random state" in error["message"] and "self.rng" in error["message"]
-
-
-@pytest.mark.parametrize("mode", ["overflow", "nan"])
-def test_numerical_errors_fail_the_run(tmp_path, mode):
-    out = tmp_path / "runs"
-    result = sweep(out, mode, workers=1)
-    assert_others_complete(out, result)
-    assert error_of(out)["type"] == "FloatingPointError"
+    check_each_fails_alone(out, result, {"hang": "RunTimeoutError: the run took longer than "
+                                                  "the run timeout of 3 s"}, runs=1)
 
 
 @pytest.mark.parametrize("algorithm", ["reinforce", "ppo"])
@@ -128,19 +139,35 @@ def test_non_finite_parameters_are_refused_up_front(tmp_path, value):
     assert not out.exists()  # nothing computed, nothing written
 
 
-def test_a_dead_dask_worker_fails_its_run_only(tmp_path):
+@pytest.fixture(scope="module")
+def dask_cluster():
     distributed = pytest.importorskip("dask.distributed")
     import dask
 
+    # no retries on other workers: a run that kills its worker is KilledWorker at once
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
             distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                      host="127.0.0.1", dashboard_address=":0") as cluster:
-        out = tmp_path / "runs"
-        result = run_sweep(spec("os_exit"), out, plugins=[hostile_plugin_path(), plugin_path()],
-                           table=TABLE, progress=False, scheduler=cluster.scheduler_address)
+        yield cluster
+
+
+def test_a_dead_dask_worker_fails_its_run_only(tmp_path, dask_cluster):
+    out = tmp_path / "runs"
+    result = run_sweep(spec("os_exit"), out, plugins=[hostile_plugin_path(), plugin_path()],
+                       table=TABLE, progress=False, scheduler=dask_cluster.scheduler_address)
     assert_others_complete(out, result)
     error = error_of(out)
     assert error["type"] == "KilledWorker" and "died" in error["message"]
+
+
+def test_a_hanging_run_on_dask_is_recorded_after_the_run_timeout(tmp_path, dask_cluster):
+    out = tmp_path / "runs"
+    result = run_sweep(spec("hang", runs=1), out,
+                       plugins=[hostile_plugin_path(), plugin_path()], table=TABLE,
+                       progress=False, scheduler=dask_cluster.scheduler_address,
+                       run_timeout=3.0)
+    assert_others_complete(out, result, runs=1)
+    assert error_of(out)["type"] == "RunTimeoutError"
 
 
 KILLED_SWEEP = textwrap.dedent("""

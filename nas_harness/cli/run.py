@@ -60,7 +60,8 @@ def _names(values: list[str] | None) -> list[str]:
 
 def _add_execution_args(parser: argparse.ArgumentParser, out_default: str) -> None:
     parser.add_argument("--workers", type=int, default=None, metavar="N",
-                        help="local worker processes (default: all cores; 1 = in-process)")
+                        help="local worker processes (default: all cores, also the cap; 1 = "
+                             "in this process, where a run that exits ends the sweep)")
     parser.add_argument("--scheduler", metavar="ADDR", default=None,
                         help="run on an existing Dask cluster, e.g. tcp://host:8786 "
                              "(results are gathered to --out)")
