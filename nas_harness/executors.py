@@ -25,7 +25,13 @@ from typing import Any
 from algorithms.registry import get_algorithm, load_plugin, parse_params
 from benchmarks.errors import HarnessError
 from benchmarks.records import summary, to_parquet_bytes
-from benchmarks.run_files import TIMING_FIELD, run_paths, write_complete, write_failed
+from benchmarks.run_files import (
+    TIMING_FIELD,
+    run_paths,
+    sidecar_text,
+    write_complete,
+    write_failed,
+)
 from benchmarks.table import BenchmarkTable
 from nas_harness.runner import RunTask, search
 
@@ -215,6 +221,7 @@ def execute_task(task: RunTask, table: BenchmarkTable, versions: Mapping[str, st
         trajectory = _guarded_search(task, table, cls, params)
         parquet = to_parquet_bytes(trajectory)
         record["result"] = summary(trajectory)
+        sidecar_text(record)  # a value JSON cannot hold (NaN) fails the run, not the store
     except (Exception, SystemExit) as exc:
         parquet = None
         record.pop("result", None)

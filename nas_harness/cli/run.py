@@ -42,7 +42,7 @@ def _seconds(text: str) -> float | None:
         value = float(text)
     except ValueError:
         value = float("nan")
-    if not (value > 0 and value != float("inf")):
+    if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(
             f"expected a positive number of seconds (or 'none'), got {text!r}")
     return value
