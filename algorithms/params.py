@@ -8,6 +8,7 @@ metadata, so the CLI can list them and the results can record them.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -32,6 +33,16 @@ class ParamError(HarnessError, ValueError):
 def param(default: Any, help: str, source: str = "") -> Any:
     """A dataclass field with a default, a one-line ``help`` and the ``source`` of the default."""
     return dataclasses.field(default=default, metadata={"help": help, "source": source})
+
+
+class _Required:
+    """The default of a field declared without one (prints as ``<required>``)."""
+
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+REQUIRED: Any = _Required()
 
 
 @dataclass(frozen=True)
@@ -78,10 +89,17 @@ def describe_params(params_cls: type) -> list[ParamSpec]:
         elif f.default_factory is not dataclasses.MISSING:
             default = f.default_factory()
         else:
-            default = dataclasses.MISSING
+            default = REQUIRED
         specs.append(ParamSpec(f.name, _type_name(hints.get(f.name, Any)), default,
                                str(f.metadata.get("help", "")), str(f.metadata.get("source", ""))))
     return specs
+
+
+def default_text(default: Any) -> str:
+    """``default 0.1``, or ``required (no default)`` for a field declared without one."""
+    if default is REQUIRED:
+        return "required (no default)"
+    return f"default {default!r}"
 
 
 def _convert(value: Any, tp: Any, name: str) -> Any:
@@ -135,14 +153,19 @@ def _convert(value: Any, tp: Any, name: str) -> Any:
     if tp is float:
         if isinstance(value, (bool, np.bool_)):
             raise ParamError(f"{name} must be a number; got {value!r}")
+        number = None
         if isinstance(value, (int, float, np.integer, np.floating)):
-            return float(value)
-        if isinstance(value, str):
+            number = float(value)
+        elif isinstance(value, str):
             try:
-                return float(value.strip())
+                number = float(value.strip())
             except ValueError:
                 pass
-        raise ParamError(f"{name} must be a number; got {value!r}")
+        if number is None:
+            raise ParamError(f"{name} must be a number; got {value!r}")
+        if not math.isfinite(number):  # inf/nan would only surface as NaN results later
+            raise ParamError(f"{name} must be a finite number; got {value!r}")
+        return number
     if tp is str:
         if isinstance(value, str):
             return value.strip()
@@ -175,7 +198,7 @@ def parse_params(algorithm_cls: type[Algorithm],
     params_cls = algorithm_cls.Params
     label = getattr(algorithm_cls, "name", "") or algorithm_cls.__name__
     specs = {s.name: s for s in describe_params(params_cls)}
-    valid = ", ".join(f"{s.name} ({s.type_name}, default {s.default!r})"
+    valid = ", ".join(f"{s.name} ({s.type_name}, {default_text(s.default)})"
                       for s in specs.values()) or "none"
     hints = _hints(params_cls) if dataclasses.is_dataclass(params_cls) else {}
     values = {}
@@ -188,6 +211,12 @@ def parse_params(algorithm_cls: type[Algorithm],
             values[key] = _convert(raw, hints.get(key, Any), key)
         except ParamError as exc:
             raise ParamError(f"{label}: {exc}. Parameters: {valid}") from None
+    required = [s.name for s in specs.values()
+                if s.default is REQUIRED and s.name not in values]
+    if required:
+        raise ParamError(f"{label}: parameter {', '.join(required)} has no default; give it "
+                         f"with --param {required[0]}=VALUE (or give the field a default in "
+                         f"its Params). Parameters: {valid}")
     try:
         return params_cls(**values)
     except (TypeError, ValueError) as exc:

@@ -180,13 +180,24 @@ def write_failed(paths: RunPaths, record: Mapping[str, Any]) -> None:
     atomic_write(paths.sidecar, sidecar_text(full).encode("utf-8"))
 
 
+_SIDECAR_KEYS = ("run_id", "algorithm", "dataset", "run", "status")
+
+
 def read_sidecar(path: Path) -> dict[str, Any] | None:
-    """A sidecar's record, or None when missing or unreadable (then the run is incomplete)."""
+    """A sidecar's record, or None when missing, unreadable or not a run's sidecar.
+
+    A JSON file that lacks a run's identity (a stray ``{}``, another tool's file) is not a
+    run: it is treated as absent (the run, if any, is redone; reports skip it).
+    """
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return record if isinstance(record, dict) else None
+    if not isinstance(record, dict) or any(key not in record for key in _SIDECAR_KEYS):
+        return None
+    if not isinstance(record["run"], int) or isinstance(record["run"], bool):
+        return None
+    return record
 
 
 def complete_record(paths: RunPaths, fingerprint: str | None = None,

@@ -49,7 +49,14 @@ from benchmarks.run_files import (
 )
 from benchmarks.table import BenchmarkTable
 from nas_harness import __version__
-from nas_harness.executors import PluginSource, RunOutcome, default_workers, execute_runs
+from nas_harness.executors import (
+    DEFAULT_RUN_TIMEOUT,
+    PluginSource,
+    RunOutcome,
+    check_out_dir,
+    default_workers,
+    execute_runs,
+)
 from nas_harness.experiment import PAPER_ALGORITHMS, AlgorithmSpec, SweepSpec, reproduce_spec
 from nas_harness.progress import note
 from nas_harness.runner import RunTask
@@ -193,7 +200,8 @@ def plan_sweep(spec: SweepSpec, table: BenchmarkTable,
         if spec.budget > available:
             raise ProtocolError(
                 f"a budget of {spec.budget} queries exceeds the {available} architectures with "
-                f"data on {dataset}; use --budget {min(available, DEFAULT_BUDGET)} or less"
+                f"data on {dataset}; use --budget {available} or less (the default is "
+                f"{DEFAULT_BUDGET})"
             )
         protocol = spec.protocol(dataset)
         if protocol.fidelity not in dt.fidelities:
@@ -294,11 +302,7 @@ def _lock(out: Path, timeout: float) -> Any:
     """The directory's lock, held for the whole sweep (fails with a clear line when taken)."""
     from filelock import FileLock, Timeout
 
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ProtocolError(f"cannot create the results directory {out} "
-                            f"({exc.strerror or exc}); choose another --out") from None
+    check_out_dir(out)  # a file in the way, or no write permission: one line, no work
     lock = FileLock(str(out / LOCK_NAME))
     try:
         lock.acquire(timeout=timeout)
@@ -316,13 +320,15 @@ def _lock(out: Path, timeout: float) -> Any:
 def run_sweep(spec: SweepSpec, out_dir: Path | str, *, workers: int | None = None,
               scheduler: str | None = None, force: bool = False, progress: bool = True,
               plugins: Iterable[str | Path] = (), table: BenchmarkTable | None = None,
-              lock_timeout: float = 0.0) -> SweepResult:
+              lock_timeout: float = 0.0,
+              run_timeout: float | None = DEFAULT_RUN_TIMEOUT) -> SweepResult:
     """Run every not-yet-complete run of ``spec`` and store it under ``out_dir``.
 
     Args:
         spec: the sweep.
         out_dir: results root (``<out>/<dataset>/<algorithm>/run-NNN.{parquet,json}``).
-        workers: local processes (default: the CPU cores available; 1 runs in-process).
+        workers: local processes (default: the CPU cores available; capped at them with a
+            warning; 1 runs in this process, without isolation).
         scheduler: address of a Dask scheduler (``tcp://host:port``); overrides ``workers``.
         force: recompute complete runs too, and replace runs of another configuration.
         progress: show progress on stderr (a bar on a terminal, plain lines otherwise).
@@ -330,6 +336,8 @@ def run_sweep(spec: SweepSpec, out_dir: Path | str, *, workers: int | None = Non
         table: the benchmark table (default: ``benchmarks.data.store.load_table()``).
         lock_timeout: seconds to wait for another sweep's lock on ``out_dir`` (0: fail at
             once with :class:`DirectoryBusy`; negative: wait as long as it takes).
+        run_timeout: seconds after which a run is stopped and recorded as failed (None: no
+            limit).
 
     Returns:
         The summary; ``result.ok`` is False when some run failed (the others are stored).
@@ -369,8 +377,8 @@ def run_sweep(spec: SweepSpec, out_dir: Path | str, *, workers: int | None = Non
                             for t, _ in pending})
         note(f"{len(pending)} runs to compute ({skipped} already complete) -> {out}", progress)
         outcomes = execute_runs(pending, table, plan.versions, plan.plugins, out,
-                                workers=workers or default_workers(), scheduler=scheduler,
-                                progress=progress)
+                                workers=workers, scheduler=scheduler, progress=progress,
+                                run_timeout=run_timeout)
     finally:
         lock.release()
     order = {task.run_id: i for i, (task, _) in enumerate(pending)}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -59,13 +60,31 @@ class _Given(argparse.Action):
 
 def _fraction(text: str) -> float | None:
     """``--max-flops-fraction``: a number in (0, 1], or ``none`` for no constraint."""
-    if text.strip().lower() in {"none", "off", "inf"}:
+    if text.strip().lower() in {"none", "off"}:
         return None
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected a fraction like 0.5 (or 'none'), got {text!r}") from None
+    if not math.isfinite(value):  # 'none' is how to say no constraint; the range is checked
+        raise argparse.ArgumentTypeError(  # with the rest of the protocol
+            f"expected a fraction in (0, 1] like 0.5, or 'none' for no constraint; got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float | None:
+    """``--run-timeout``: positive seconds, or ``none`` for no limit."""
+    if text.strip().lower() in {"none", "off"}:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number of seconds (or 'none'), got {text!r}")
+    return value
 
 
 def _names(values: list[str] | None) -> list[str]:
@@ -80,7 +99,8 @@ def _names(values: list[str] | None) -> list[str]:
 
 def _add_execution_args(parser: argparse.ArgumentParser, out_help: str) -> None:
     parser.add_argument("--workers", type=int, default=None, metavar="N",
-                        help="local worker processes (default: all cores; 1 = in-process)")
+                        help="local worker processes (default: all cores, also the cap; 1 = "
+                             "in this process, where a run that exits ends the sweep)")
     parser.add_argument("--scheduler", metavar="ADDR", default=None,
                         help="run on an existing Dask cluster, e.g. tcp://host:8786 "
                              "(results are gathered to --out)")
@@ -89,6 +109,9 @@ def _add_execution_args(parser: argparse.ArgumentParser, out_help: str) -> None:
                         help="recompute runs that are already complete, and replace runs of "
                              "another configuration under the same label")
     parser.add_argument("--no-progress", action="store_true", help="no progress output")
+    parser.add_argument("--run-timeout", type=_seconds, default=600.0, metavar="SECONDS",
+                        help="stop a run after this long and record it as failed ('none' for "
+                             "no limit)")
 
 
 def add_commands(subparsers: Any) -> None:
@@ -223,7 +246,8 @@ def _execute(spec: Any, args: argparse.Namespace, out: str | Path,
     from nas_harness.sweep import run_sweep
 
     result = run_sweep(spec, out, workers=args.workers, scheduler=args.scheduler,
-                       force=args.force, progress=not args.no_progress, plugins=plugins)
+                       force=args.force, progress=not args.no_progress, plugins=plugins,
+                       run_timeout=args.run_timeout)
     print(result.describe(), file=sys.stderr if result.failures else sys.stdout)
     if result.failures:
         print(f"nas-harness: {len(result.failures)} of {result.total} runs failed; re-run the "
