@@ -55,7 +55,7 @@ class PPO(PolicyAlgorithm):
         """Parameters of PPO."""
 
         batch_size: int = param(
-            10, "architectures sampled per policy update",
+            9, "architectures sampled per policy update",
             f"tuning protocol ({TUNING_RECORD})", low=2, high=32, log=True)
         epochs: int = param(
             4, "optimisation epochs over each batch",
@@ -70,8 +70,8 @@ class PPO(PolicyAlgorithm):
             0.9, "momentum of the EMA reward baseline",
             "as NATS-Bench's REINFORCE baseline (EMA momentum 0.9)")
         normalize_advantage: bool = param(
-            True, "divide the batch's advantages by their standard deviation",
-            f"common PPO practice (OpenAI baselines); tuning protocol ({TUNING_RECORD})",
+            False, "divide the batch's advantages by their standard deviation",
+            f"tuning protocol ({TUNING_RECORD}); true is common PPO practice (OpenAI baselines)",
             choices=())
         init_std: float = param(1e-3, "std of the initial logits", "as NATS-Bench's PolicySize")
         avoid_duplicates: bool = param(

@@ -116,7 +116,13 @@ class ConfigScore:
         return {"index": self.index, "origin": self.origin, "params": dict(self.params),
                 "per_dataset": {d: {k: clean(v) for k, v in s.items()}
                                 for d, s in self.per_dataset.items()},
-                "score": clean(self.score)}
+                "score": clean(self.score), "score_stderr": clean(self.stderr)}
+
+    @property
+    def stderr(self) -> float:
+        """Standard error of the score (datasets independent): how much of a gap is noise."""
+        sems = [s["stderr"] for s in self.per_dataset.values()]
+        return math.sqrt(sum(x * x for x in sems)) / len(sems) if sems else float("nan")
 
 
 @dataclass(frozen=True)
@@ -171,7 +177,8 @@ class TuningResult:
         for c in self.configurations:
             mark = "*" if c.index == self.chosen else " "
             per = "  ".join(f"{d} {s['mean']:.2f}" for d, s in c.per_dataset.items())
-            lines.append(f"{mark} c{c.index:02d} {_fmt(c.params):<{width}}  {c.score:8.3f}  "
+            lines.append(f"{mark} c{c.index:02d} {_fmt(c.params):<{width}}  {c.score:8.3f} "
+                         f"+- {c.stderr:.3f}  "
                          f"({per}; {c.origin})")
         lines.append(f"chosen: c{self.chosen:02d} {_fmt(self.best.params)}")
         return "\n".join(lines)
