@@ -48,8 +48,8 @@ def format_algorithms(show_sources: bool = False) -> str:
                          else f"{spec.low}..{spec.high}{' (log)' if spec.log else ''}")
                 lines.append(f"    {'':<{width}}  tuned over: {space}")
         for preset_name, preset in presets_of(cls).items():
-            values = " ".join(f"{k}={v}" for k, v in preset.params.items())
-            lines.append(f"  preset {name}:{preset_name}  {values}")
+            settings = " ".join(f"{k}={v}" for k, v in preset.params.items())
+            lines.append(f"  preset {name}:{preset_name}  {settings}")
             lines.append(f"      source: {preset.source}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

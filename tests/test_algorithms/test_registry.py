@@ -217,7 +217,7 @@ def test_presets_resolve_with_their_published_values():
         resolve_algorithm("evolution:nope")
     with pytest.raises(UnknownNameError, match="unknown algorithm 'nope:x'"):
         resolve_algorithm("nope:x")
-    for name, algo in available_algorithms().items():   # every preset parses, has a source
+    for algo in available_algorithms().values():        # every preset parses, has a source
         for preset in presets_of(algo).values():
             parse_params(algo, dict(preset.params))
             assert preset.source
@@ -234,9 +234,10 @@ def test_a_registered_name_with_a_colon_wins_over_a_preset(scratch_names, monkey
 
 
 def test_sweep_plan_merges_presets_under_explicit_params():
+    from sweep_fixtures import synthetic_table
+
     from nas_harness.experiment import AlgorithmSpec, SweepSpec
     from nas_harness.sweep import plan_sweep
-    from sweep_fixtures import synthetic_table
 
     spec = SweepSpec(algorithms=(AlgorithmSpec("evolution:natsbench",
                                                (("population_size", 20),)),),
