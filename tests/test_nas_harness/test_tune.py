@@ -99,3 +99,17 @@ def test_bad_requests_are_refused_in_one_line(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3 and all(line.startswith("nas-harness: error:") for line in err)
     assert "no parameter 'nonsense'" in err[1] and "evolution:natsbench" in err[2]
+
+
+def test_cli_tune_writes_the_record_and_states_the_budget(data_dir, tmp_path, capsys):
+    out = tmp_path / "random.json"
+    assert main(["tune", "-a", "random", "--runs", "2", "--budget", "20", "-d", "cifar10",
+                 "--workers", "1", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "2 of at most 16 configurations x 2 runs x 1 datasets x 20 queries = 80 queries" \
+        in text
+    record = json.loads(out.read_text())
+    assert [c["params"] for c in record["configurations"]] == [{"replace": False},
+                                                               {"replace": True}]
+    assert record["chosen"]["params"] in ({"replace": False}, {"replace": True})
+    assert record["table_checksum"]
