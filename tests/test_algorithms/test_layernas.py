@@ -133,10 +133,11 @@ def test_helpers():
 def test_runs_are_identical_under_hp90_and_differ_under_hp12():
     # the README's "why the band is zero": LayerNAS draws nothing at random, so only the
     # oracle's per-query seed draw at hp=12 can make two runs differ (synthetic table)
+    from sweep_fixtures import synthetic_table
+
     from algorithms.search_loop import run_search
     from benchmarks.oracle import Oracle
     from benchmarks.protocol import Protocol
-    from sweep_fixtures import synthetic_table
 
     table = synthetic_table()["cifar100"]
 
