@@ -30,9 +30,24 @@ class ParamError(HarnessError, ValueError):
     """A parameter value that cannot be converted to its declared type or is out of range."""
 
 
-def param(default: Any, help: str, source: str = "") -> Any:
-    """A dataclass field with a default, a one-line ``help`` and the ``source`` of the default."""
-    return dataclasses.field(default=default, metadata={"help": help, "source": source})
+def param(default: Any, help: str, source: str = "", *, choices: Sequence[Any] | None = None,
+          low: float | None = None, high: float | None = None, log: bool = False) -> Any:
+    """A dataclass field with a default, a one-line ``help`` and the ``source`` of the default.
+
+    ``choices`` or ``low``/``high`` (log-spaced with ``log``) declare the range the tuning
+    protocol (``nas-harness tune``) may search; a field without a range is never tuned.
+    ``bool`` and ``Literal`` fields may give ``choices=()`` to mean "every value of the type".
+    """
+    if (low is None) != (high is None):
+        raise ParamError("param(): give both low and high, or neither")
+    if low is not None and high is not None and (not low <= high or (log and low <= 0)):
+        raise ParamError(f"param(): bad range low={low!r}, high={high!r}, log={log}")
+    metadata: dict[str, Any] = {"help": help, "source": source}
+    if choices is not None:
+        metadata["choices"] = tuple(choices)
+    if low is not None:
+        metadata["range"] = (low, high, bool(log))
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 class _Required:
@@ -54,6 +69,28 @@ class ParamSpec:
     default: Any
     help: str
     source: str
+    choices: tuple[Any, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    annotation: Any = None
+
+    @property
+    def tunable(self) -> bool:
+        """Whether the declaration gives a range the tuning protocol may search."""
+        return self.choices is not None or self.low is not None
+
+    def values(self) -> tuple[Any, ...] | None:
+        """The finite set of values of a ``choices`` range (``()``: every value of the type)."""
+        if self.choices is None:
+            return None
+        if self.choices:
+            return self.choices
+        if self.annotation is bool:
+            return (False, True)
+        if get_origin(self.annotation) is Literal:
+            return tuple(get_args(self.annotation))
+        raise ParamError(f"{self.name}: choices=() needs a bool or Literal type")
 
 
 def _hints(params_cls: type) -> dict[str, Any]:
@@ -90,8 +127,11 @@ def describe_params(params_cls: type) -> list[ParamSpec]:
             default = f.default_factory()
         else:
             default = REQUIRED
+        low, high, log = f.metadata.get("range", (None, None, False))
         specs.append(ParamSpec(f.name, _type_name(hints.get(f.name, Any)), default,
-                               str(f.metadata.get("help", "")), str(f.metadata.get("source", ""))))
+                               str(f.metadata.get("help", "")), str(f.metadata.get("source", "")),
+                               f.metadata.get("choices"), low, high, log,
+                               hints.get(f.name, Any)))
     return specs
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from algorithms.registry import available_algorithms, get_algorithm, params_to_dict, parse_params
+from algorithms.registry import available_algorithms, params_to_dict, resolve_params
 from analysis.metrics.aggregate import VALUE_COLUMN, step_curves, summarize_curves
 from analysis.runs import load_results
 from analysis.tables import DEFAULT_CHECKPOINTS
@@ -286,7 +286,7 @@ def builtin_algorithms() -> list[str]:
 
 def full_params(spec: Any) -> dict[str, Any]:
     """Each algorithm's full parameters (defaults filled in), for the record."""
-    return {a.label: params_to_dict(parse_params(get_algorithm(a.name), dict(a.params)))
+    return {a.label: params_to_dict(resolve_params(a.name, dict(a.params)))   # presets too
             for a in spec.algorithms}
 
 

@@ -26,10 +26,10 @@ from typing import Any
 
 from algorithms.registry import (
     RegistryError,
-    get_algorithm,
     load_plugin,
     params_to_dict,
     parse_params,
+    resolve_algorithm,
 )
 from benchmarks.data.store import load_table
 from benchmarks.errors import HarnessError, ProtocolError
@@ -191,8 +191,8 @@ def plan_sweep(spec: SweepSpec, table: BenchmarkTable,
     sources = _read_plugins(plugins)
     resolved = []
     for algo in spec.algorithms:
-        cls = get_algorithm(algo.name)
-        full = params_to_dict(parse_params(cls, dict(algo.params)))
+        cls, preset = resolve_algorithm(algo.name)   # family:preset -> its published values
+        full = params_to_dict(parse_params(cls, {**preset, **dict(algo.params)}))
         resolved.append((algo, tuple(sorted(full.items()))))
     for dataset in spec.datasets:
         dt = table[dataset]

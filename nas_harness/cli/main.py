@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nas_harness.cli.algorithms",  # list
     "nas_harness.cli.run",         # run | reproduce
     "nas_harness.cli.analysis",    # report | check | bless
+    "nas_harness.cli.tune",        # tune
 )
 
 
