@@ -119,7 +119,7 @@ def test_holm_runs_over_all_entries():
 @pytest.mark.parametrize("tolerance", [float("nan"), float("inf"), -0.1, "x"])
 def test_a_non_finite_or_negative_tolerance_is_an_error(tolerance):
     base = _entries({("a", 50): RUNS})
-    with pytest.raises(gate.GateError, match="finite number >= 0|must be a number"):
+    with pytest.raises(gate.GateError, match=r"finite number >= 0|must be a number"):
         gate.compare(base, base, tolerance=tolerance)
 
 
