@@ -1,7 +1,9 @@
-"""The result tables in Markdown and CSV: criteria per (dataset, algorithm) and checkpoints.
+"""The result tables in Markdown and CSV: criteria, checkpoints and the statistics tables.
 
 CSV files keep full precision (for re-analysis); Markdown files are rounded for reading.
-``inf`` in an efficiency column means the median run never got there within the budget.
+Every CSV starts with the same columns in the same order: dataset, algorithm (or the pair
+``algorithm_a``, ``algorithm_b``), query. ``inf`` in an efficiency column means the median
+run never got there within the budget.
 """
 
 from __future__ import annotations
@@ -174,7 +176,7 @@ def significance_display(sig: pd.DataFrame) -> pd.DataFrame:
         "mean B [95% CI]": [_ci(m, lo, hi) for m, lo, hi in
                             zip(sig["mean_b"], sig["ci_low_b"], sig["ci_high_b"], strict=True)],
         "p (Holm)": [_p_text(p) for p in sig["p_holm"]],
-        "A12 (effect)": [("n/a" if np.isnan(a) else f"{a:.2f} ({e})")
+        "A12 = P(A > B) (effect)": [("n/a" if np.isnan(a) else f"{a:.2f} ({e})")
                          for a, e in zip(sig["a12"], sig["effect"], strict=True)],
         "verdict": verdict,
     }).reset_index(drop=True)
