@@ -71,6 +71,7 @@ from analysis.tables import (
     write_frame,
     write_tables,
 )
+from benchmarks.space import SSS
 from benchmarks.table import BenchmarkTable
 
 FIGURE_DPI = 150
@@ -162,11 +163,13 @@ def stat_checkpoints(checkpoints: Sequence[int], budget: int) -> tuple[int, ...]
 
 
 def references_frame(refs: Mapping[str, References]) -> pd.DataFrame:
-    """The reference lines as a table (one row per dataset)."""
+    """The reference lines as a table (one row per dataset; architectures also as strings)."""
     rows = []
     for ref in refs.values():
         row = asdict(ref)
         row["optimal_indices"] = " ".join(str(i) for i in ref.optimal_indices)
+        row["best_by_valid_arch"] = SSS.format(ref.best_by_valid_index)
+        row["best_test_arch"] = SSS.format(ref.best_test_index)
         rows.append(row)
     return pd.DataFrame(rows)
 
