@@ -6,6 +6,7 @@ Heavy imports (pandas, matplotlib, the sweep machinery) happen inside the handle
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import tempfile
 from pathlib import Path
@@ -36,8 +37,9 @@ def _tolerance(text: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of accuracy points, got {text!r}") \
             from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"the tolerance must be >= 0, got {text!r}")
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(
+            f"the tolerance must be a finite number >= 0 (accuracy points), got {text!r}")
     return value
 
 
@@ -70,13 +72,17 @@ def add_commands(subparsers: Any) -> None:
     chk = subparsers.add_parser(
         "check", help="regression gate: re-run the baseline's sweeps and compare",
         description="Re-run the sweep recorded in the baseline with the current code and "
-                    "compare the mean test accuracy at each checkpoint. Exits 1 when a mean "
-                    "falls below its baseline by more than max(3 standard errors, tolerance).")
+                    "compare each (algorithm, dataset, checkpoint) entry: identical to the "
+                    "baseline, changed but not worse, improved, or REGRESSED. Exits 1 when an "
+                    "entry regressed: its runs are lower by a one-sided Mann-Whitney U test "
+                    "(p Holm-corrected over the entries below alpha 0.05) and its mean "
+                    "dropped by more than the tolerance (a format-1 baseline without per-run "
+                    "values: by more than max(3 standard errors, tolerance)).")
     chk.add_argument("--baseline", default=DEFAULT_BASELINE, metavar="FILE",
                      help=f"baseline file (default: {DEFAULT_BASELINE})")
     chk.add_argument("--tolerance", type=_tolerance, default=DEFAULT_TOLERANCE, metavar="PTS",
-                     help=f"absolute drop always allowed, in accuracy points (default: "
-                          f"{DEFAULT_TOLERANCE})")
+                     help=f"absolute drop always allowed, in accuracy points, even when "
+                          f"significant (default: {DEFAULT_TOLERANCE})")
     chk.add_argument("--out", default=None, metavar="DIR",
                      help="keep the re-run's runs here (default: a temporary directory)")
     _add_common(chk)
@@ -85,7 +91,8 @@ def add_commands(subparsers: Any) -> None:
     bls = subparsers.add_parser(
         "bless", help="rewrite the regression baseline from the current code",
         description="Run every built-in algorithm (default parameters) on the three datasets "
-                    "and write the mean and standard error at each checkpoint to the baseline.")
+                    "and write the mean, standard error and every run's value at each "
+                    "checkpoint to the baseline (format 2).")
     bls.add_argument("--baseline", default=DEFAULT_BASELINE, metavar="FILE",
                      help=f"baseline file to write (default: {DEFAULT_BASELINE})")
     bls.add_argument("--runs", type=int, default=100, help="runs per algorithm and dataset")
@@ -152,8 +159,8 @@ def _table() -> Any:
 def _check(args: argparse.Namespace) -> int:
     from nas_harness.gate import check, read_baseline
 
+    baseline = read_baseline(args.baseline)  # a broken file fails before any work
     table = _table()
-    baseline = read_baseline(args.baseline)
     if baseline.table_checksum and baseline.table_checksum != table.provenance.checksum:
         print(f"nas-harness: warning: the baseline was made with table "
               f"{baseline.table_checksum[:12]}..., the current table is "
