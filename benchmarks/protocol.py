@@ -61,8 +61,9 @@ class Protocol:
         if not isinstance(self.budget, (int, np.integer)) or self.budget < 1:
             raise ProtocolError(f"the query budget must be a positive integer, got {self.budget!r}")
         if self.max_flops_fraction is not None and not 0 < self.max_flops_fraction <= 1:
-            raise ProtocolError(
-                f"max_flops_fraction must be in (0, 1] or None, got {self.max_flops_fraction!r}"
+            raise ProtocolError(  # inf and nan too: None ('none') is how to say no constraint
+                f"max_flops_fraction must be in (0, 1] like 0.5, or None ('none' on the command "
+                f"line) for no constraint; got {self.max_flops_fraction!r}"
             )
         if self.budget_seconds is not None:
             seconds = self.budget_seconds
@@ -119,6 +120,11 @@ class SearchContext:
                 f"{protocol.dataset}; raise max_flops_fraction"
             )
         seconds = protocol.budget_seconds
+        if seconds is not None and table.hp12_time is None:
+            raise ProtocolError(
+                f"a time budget needs hp=12 training times, which the table of "
+                f"{protocol.dataset} lacks; build it from the official archive: "
+                "`nas-harness data build --from NATS-sss-v1_0-50262-simple.tar`")
         if seconds is not None and table.hp12_time is not None:
             fastest = float(np.nanmin(table.hp12_time[table.available]))
             if fastest * protocol.budget < seconds:  # the query cap could end a run first
