@@ -154,7 +154,8 @@ class ProtocolPreset:
         budget: query budget (under a time budget: a cap that never binds, see
             :data:`TIME_BUDGET_QUERY_CAP`).
         budget_seconds: per dataset, the budget in simulated seconds (None: queries only).
-        algorithms: the algorithms of the source's experiment that this harness has.
+        algorithms: the algorithms of the source's experiment that this harness has (empty:
+            ``reproduce`` keeps the experiment's own list).
         source: where each number comes from.
     """
 
@@ -192,7 +193,7 @@ PRESETS: dict[str, ProtocolPreset] = {
     "layernas": ProtocolPreset(
         name="layernas", fidelity="12", max_flops_fraction=DEFAULT_FLOPS_FRACTION, runs=100,
         budget=DEFAULT_BUDGET,
-        algorithms=("layernas", "random", "evolution", "ppo", "reinforce"),
+        algorithms=(),  # the paper's experiment's own list (experiments/paper.toml)
         source=(
             "LayerNAS (Fan et al., 2023) NATS-Bench size-space experiment: FLOPs at most 50% "
             "of the largest model, 100 runs, a query budget (500, this harness's reproduce "

@@ -406,7 +406,7 @@ def _apply_protocol(args: argparse.Namespace, spec: Any) -> Any:
         fields["protocol_options"] = {**dict(spec.protocol_options), "budget_seconds": seconds}
     if args.protocol:
         wanted = get_preset(args.protocol).algorithms
-        if [a.name for a in spec.algorithms] != list(wanted):
+        if wanted and [a.name for a in spec.algorithms] != list(wanted):
             fields["algorithms"] = tuple(AlgorithmSpec(name) for name in wanted)
     return dataclasses.replace(spec, **fields)
 
