@@ -26,9 +26,10 @@ __all__ = [
 ]
 
 PAPER_ALGORITHMS: tuple[str, ...] = (
-    "layernas", "random", "evolution", "ppo", "reinforce",
+    "layernas", "layernas:stand-in", "random", "evolution", "ppo", "reinforce",
 )
-"""The algorithms of the paper's experiment (``nas-harness reproduce``)."""
+"""The algorithms of the paper's experiment (``nas-harness reproduce``): the paper's five, plus
+the harness's LayerNAS variant (``layernas:stand-in``) beside the paper's LayerNAS."""
 MAX_RUNS = 100_000
 _LABEL_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:+=,@-]*$")
 
