@@ -52,6 +52,23 @@ class Algorithm(ABC):
                 f"got {type(self.params).__name__}"
             )
 
+    @classmethod
+    def unavailable(cls) -> str | None:
+        """Why this algorithm cannot run here (e.g. a missing optional library), or None.
+
+        The registry lists such an algorithm with this text and refuses to run it.
+        """
+        return None
+
+    @classmethod
+    def provenance(cls) -> dict[str, str]:
+        """Versions of the outside code that decides its proposals (``{"optuna": "4.5.0"}``).
+
+        Recorded in each run's sidecar (``library``) and shown in the report; the built-ins
+        have none.
+        """
+        return {}
+
     @abstractmethod
     def ask(self, max_batch: int) -> np.ndarray:
         """Propose architectures to evaluate next.

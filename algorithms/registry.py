@@ -1,9 +1,15 @@
 """The algorithm registry: built-in modules, plugin files and entry points, by name.
 
 ``@register("name")`` puts a class in the registry. :func:`available_algorithms` imports
-every module of the ``algorithms`` package (so dropping a file there adds a name) and the
-entry points of the group ``nas_harness.algorithms``; :func:`load_plugin` imports a ``.py``
-file from anywhere (the CLI's ``--plugin``).
+every module of the ``algorithms`` package and of its ``algorithms.adapters`` sub-package (so
+dropping a file there adds a name) and the entry points of the group ``nas_harness.algorithms``;
+:func:`load_plugin` imports a ``.py`` file from anywhere (the CLI's ``--plugin``).
+
+Names are lower-case words, optionally ``family:variant`` (``optuna:tpe``, ``nevergrad:NGOpt``:
+the variant keeps the library's own spelling). A family may also resolve variants on demand
+(:func:`register_family`, e.g. any optimizer of Nevergrad's registry). A class whose optional
+library is missing stays registered; :meth:`Algorithm.unavailable` says how to install it and
+:func:`get_algorithm` refuses it with that one line.
 
 A class may declare named parameter presets (``presets = {"natsbench": Preset({...},
 "source")}``), usable wherever a name is as ``family:preset`` (e.g. ``evolution:natsbench``);
@@ -32,6 +38,7 @@ from benchmarks.errors import HarnessError, UnknownNameError
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "AlgorithmUnavailableError",
     "ParamError",
     "Preset",
     "RegistryError",
@@ -42,6 +49,7 @@ __all__ = [
     "parse_params",
     "presets_of",
     "register",
+    "register_family",
     "resolve_algorithm",
     "resolve_params",
 ]
@@ -49,9 +57,12 @@ __all__ = [
 ENTRY_POINT_GROUP = "nas_harness.algorithms"
 # modules of the package that hold no algorithm (besides private ``_*`` modules)
 NON_ALGORITHM_MODULES = frozenset({"base", "registry", "params", "testing", "search_loop"})
-_NAME_RE = re.compile(r"^[a-z][a-z0-9_\-]*$")
+# sub-packages whose modules are algorithm modules too (optional libraries behind ask/tell)
+ALGORITHM_SUBPACKAGES = ("adapters",)
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_\-]*(:[A-Za-z][A-Za-z0-9_\-]*)?$")
 
 _REGISTRY: dict[str, type[Algorithm]] = {}
+_FAMILIES: dict[str, Callable[[str], type[Algorithm]]] = {}
 _PLUGINS: dict[Path, list[str]] = {}
 _discovered = False
 
@@ -82,6 +93,10 @@ def presets_of(cls: type[Algorithm]) -> dict[str, Preset]:
     return dict(presets)
 
 
+class AlgorithmUnavailableError(RegistryError):
+    """A registered algorithm whose optional library is not installed."""
+
+
 def _source_of(cls: type) -> tuple[str, str] | None:
     try:
         return str(Path(inspect.getfile(cls)).resolve()), cls.__qualname__
@@ -98,7 +113,7 @@ def register(name: str) -> Callable[[type[Algorithm]], type[Algorithm]]:
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise RegistryError(
             f"algorithm names are lower-case letters, digits, '_' and '-', starting with a "
-            f"letter; got {name!r}"
+            f"letter, optionally followed by ':variant' (e.g. optuna:tpe); got {name!r}"
         )
 
     def decorator(cls: type[Algorithm]) -> type[Algorithm]:
@@ -125,14 +140,34 @@ def register(name: str) -> Callable[[type[Algorithm]], type[Algorithm]]:
     return decorator
 
 
-def _discover_builtin() -> None:
+def register_family(family: str, resolve: Callable[[str], type[Algorithm]]) -> None:
+    """Let ``family:<variant>`` names that are not registered be made on demand.
+
+    ``resolve(variant)`` returns the class for ``family:variant`` (which is then registered)
+    or raises a HarnessError naming the valid variants.
+    """
+    _FAMILIES[family] = resolve
+
+
+def _algorithm_modules() -> list[str]:
     import algorithms
 
+    names = []
     for info in pkgutil.iter_modules(algorithms.__path__):
-        mod = info.name
-        if mod.startswith("_") or mod in NON_ALGORITHM_MODULES:
+        if info.name.startswith("_") or info.name in NON_ALGORITHM_MODULES:
             continue
-        full = f"algorithms.{mod}"
+        if info.ispkg and info.name in ALGORITHM_SUBPACKAGES:
+            package = importlib.import_module(f"algorithms.{info.name}")
+            names += [f"algorithms.{info.name}.{sub.name}"
+                      for sub in pkgutil.iter_modules(package.__path__)
+                      if not sub.name.startswith("_")]
+        elif not info.ispkg:
+            names.append(f"algorithms.{info.name}")
+    return names
+
+
+def _discover_builtin() -> None:
+    for full in _algorithm_modules():
         try:
             importlib.import_module(full)
         except HarnessError:
@@ -171,20 +206,37 @@ def get_algorithm(name: str) -> type[Algorithm]:
 
     The error lists the known names. Use :func:`resolve_algorithm` to get the preset's
     parameters too.
+
+    Raises:
+        UnknownNameError: no such algorithm or preset (the message lists the known names).
+        AlgorithmUnavailableError: its optional library is missing (the message says how to
+            install it).
     """
     return resolve_algorithm(name)[0]
+
+
+def _usable(name: str, cls: type[Algorithm]) -> type[Algorithm]:
+    """``cls``, unless its optional library is missing (then the install hint, one line)."""
+    missing = cls.unavailable()
+    if missing:
+        raise AlgorithmUnavailableError(f"algorithm {name!r} is {missing}")
+    return cls
 
 
 def resolve_algorithm(name: str) -> tuple[type[Algorithm], dict[str, Any]]:
     """``name`` -> (class, preset parameters); ``{}`` for a plain registered name.
 
     ``family:preset`` names a preset of the family's class unless ``family:preset`` itself is
-    registered (a library adapter), which wins.
+    registered (a library adapter), which wins; a family with a resolver
+    (:func:`register_family`) makes its unregistered variants on demand.
     """
     algos = available_algorithms()
-    if name in algos:
-        return algos[name], {}
     family, sep, preset = name.partition(":") if isinstance(name, str) else ("", "", "")
+    if name not in algos and sep and preset and family in _FAMILIES:
+        register(name)(_FAMILIES[family](preset))
+        algos = available_algorithms()
+    if name in algos:
+        return _usable(name, algos[name]), {}
     if sep and family in algos:
         presets = presets_of(algos[family])
         if preset not in presets:
@@ -193,7 +245,7 @@ def resolve_algorithm(name: str) -> tuple[type[Algorithm], dict[str, Any]]:
                 f"{family} has no preset {preset!r}; its presets: {known} "
                 "(`nas-harness list` shows them with their sources)"
             )
-        return algos[family], dict(presets[preset].params)
+        return _usable(family, algos[family]), dict(presets[preset].params)
     raise UnknownNameError(
         f"unknown algorithm {name!r}; known: {', '.join(algos) or 'none'}. An algorithm "
         "defined in your own file needs `--plugin path/to/file.py`"

@@ -231,7 +231,11 @@ def _params_frame(results: SweepResults) -> pd.DataFrame:
     for label, info in results.algorithm_params().items():
         params = info["params"]
         text = ", ".join(f"{k}={json.dumps(v)}" for k, v in params.items()) or "(none)"
-        rows.append({"algorithm": label, "registry name": info["name"], "parameters": text})
+        name = info["name"]
+        library = info.get("library") or {}
+        if library:  # an adapter: the optimizer library's version, as recorded by each run
+            name += " (" + ", ".join(f"{k} {v}" for k, v in library.items()) + ")"
+        rows.append({"algorithm": label, "registry name": name, "parameters": text})
     frame = pd.DataFrame(rows, columns=["algorithm", "registry name", "parameters"])
     order = {a: i for i, a in enumerate(algorithm_order(frame["algorithm"]))}
     return frame.sort_values("algorithm", key=lambda s: s.map(order)).reset_index(drop=True)

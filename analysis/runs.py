@@ -33,6 +33,7 @@ from benchmarks.run_files import (
 INVENTORY_COLUMNS: tuple[str, ...] = (
     "run_id", "algorithm", "algorithm_name", "dataset", "run", "status", "budget", "fidelity",
     "max_flops_fraction", "master_seed", "table_checksum", "params", "queries", "configuration",
+    "library",
 )
 
 
@@ -43,7 +44,8 @@ class SweepResults:
     Attributes:
         runs_dir: the results root.
         trajectories: complete runs, one row per query (``TRAJECTORY_COLUMNS``).
-        inventory: one row per sidecar (:data:`INVENTORY_COLUMNS`; ``params`` as JSON text).
+        inventory: one row per sidecar (:data:`INVENTORY_COLUMNS`; ``params`` and ``library``,
+            the versions of an adapter's optimizer library, as JSON text).
         budget: the common query budget.
         fidelity: the common fidelity.
         max_flops_fraction: the common FLOPs constraint (None: unconstrained).
@@ -74,11 +76,12 @@ class SweepResults:
                         max_flops_fraction=self.max_flops_fraction)
 
     def algorithm_params(self) -> dict[str, dict[str, Any]]:
-        """Per algorithm label: registry name and full parameters (from the sidecars)."""
+        """Per algorithm label: registry name, full parameters and library versions."""
         out: dict[str, dict[str, Any]] = {}
         for row in self.inventory.drop_duplicates("algorithm").itertuples(index=False):
             out[str(row.algorithm)] = {"name": row.algorithm_name,
-                                       "params": json.loads(str(row.params))}
+                                       "params": json.loads(str(row.params)),
+                                       "library": json.loads(str(row.library))}
         return dict(sorted(out.items()))
 
 
@@ -100,6 +103,7 @@ def _inventory_row(record: Mapping[str, Any]) -> dict[str, Any]:
         "params": json.dumps(record.get("params", {}), sort_keys=True),
         "queries": (record.get("result") or {}).get("queries", 0),
         "configuration": configuration_key(configuration_of(record)),
+        "library": json.dumps(record.get("library", {}), sort_keys=True),
     }
 
 

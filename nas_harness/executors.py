@@ -216,6 +216,9 @@ def execute_task(task: RunTask, table: BenchmarkTable, versions: Mapping[str, st
     record = _base_record(task, versions, fingerprint)
     try:
         cls = get_algorithm(task.algorithm_name)
+        library = cls.provenance()  # an adapter's library: imported here, versions recorded
+        if library:
+            record["library"] = library
         params = parse_params(cls, task.params_dict)
         trajectory = _guarded_search(task, table, cls, params)
         parquet = to_parquet_bytes(trajectory)

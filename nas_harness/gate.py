@@ -481,9 +481,14 @@ def default_spec(runs: int = 100, budget: int = 500, master_seed: int = 0,
 
 
 def builtin_algorithms() -> list[str]:
-    """Registered algorithms shipped with the harness (plugins loaded at run time excluded)."""
+    """Registered algorithms shipped with the harness (plugins loaded at run time excluded).
+
+    The library adapters (``algorithms.adapters``) are left out: their results move with an
+    optional library's version, which is not a regression of the harness.
+    """
     return [name for name, cls in available_algorithms().items()
-            if cls.__module__.split(".")[0] == "algorithms"]
+            if cls.__module__.split(".")[0] == "algorithms"
+            and not cls.__module__.startswith("algorithms.adapters.")]
 
 
 def full_params(spec: Any) -> dict[str, Any]:

@@ -33,6 +33,9 @@ def format_algorithms(show_sources: bool = False) -> str:
     for name, cls in available_algorithms().items():
         doc = (cls.__doc__ or "").strip().splitlines()
         lines.append(f"{name}: {doc[0] if doc else cls.__qualname__}")
+        missing = cls.unavailable()
+        if missing:
+            lines.append(f"    ({missing})")
         specs = describe_params(cls.Params)
         if not specs:
             lines.append("    (no parameters)")

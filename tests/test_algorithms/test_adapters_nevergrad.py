@@ -1,0 +1,61 @@
+"""The Nevergrad adapters: conformance, charging, determinism, names (needs nevergrad)."""
+
+import numpy as np
+import pytest
+
+ng = pytest.importorskip("nevergrad")  # imported up front: its import pulls modules that
+# draw from the global `random` once at import time, which is not the adapter's doing
+
+from adapter_cases import AdapterChecks, check_sweep_bytes, spy_run  # noqa: E402
+
+from algorithms.adapters.nevergrad import LISTED  # noqa: E402
+from algorithms.registry import get_algorithm  # noqa: E402
+from benchmarks.errors import UnknownNameError  # noqa: E402
+
+NAMES = tuple(f"nevergrad:{n}" for n in LISTED)
+
+
+@pytest.fixture(params=NAMES)
+def adapter(request):
+    return get_algorithm(request.param)
+
+
+class TestNevergradAdapters(AdapterChecks):
+    @pytest.fixture
+    def algorithm_class(self, adapter):
+        return adapter
+
+
+def test_any_optimizer_of_the_registry_by_name():
+    cls = get_algorithm("nevergrad:TwoPointsDE")
+    assert cls.optimizer_name == "TwoPointsDE" and cls.name == "nevergrad:TwoPointsDE"
+    assert get_algorithm("nevergrad:TwoPointsDE") is cls
+    _algo, _proposed, asked, context = spy_run(cls, None, 20, seed=1, max_flops_fraction=0.3)
+    assert len(asked) == 20 and context.is_feasible(asked).all()
+
+
+def test_an_unknown_optimizer_name_suggests_close_ones():
+    with pytest.raises(UnknownNameError, match="nevergrad:DiscreteOnePlusOne"):
+        get_algorithm("nevergrad:DiscreteOnePlusOn")
+
+
+def test_infeasible_candidates_are_told_with_a_violation():
+    """Nevergrad is told every candidate; infeasible ones stay out of its archive."""
+    cls = get_algorithm("nevergrad:DiscreteOnePlusOne")
+    algo, proposed, _asked, context = spy_run(cls, None, 30, seed=2, max_flops_fraction=0.3)
+    assert algo._lib.num_tell == 30 + algo.num_infeasible and algo.num_infeasible > 0
+    archived = {tuple(v.parameter.value) for v in algo._lib.archive.values()}
+    infeasible = proposed[~context.is_feasible(proposed)]
+    channels = {tuple(c) for c in context.space.channels(infeasible).tolist()}
+    assert not archived & channels
+
+
+def test_global_numpy_state_is_neither_used_nor_advanced():
+    state = np.random.get_state()  # noqa: NPY002 - checking it is untouched
+    spy_run(get_algorithm("nevergrad:NGOpt"), None, 20, seed=4)
+    after = np.random.get_state()  # noqa: NPY002
+    assert np.array_equal(state[1], after[1]) and state[2:] == after[2:]
+
+
+def test_same_bytes_in_process_and_in_a_pool(tmp_path):
+    check_sweep_bytes(tmp_path, NAMES, "nevergrad")
