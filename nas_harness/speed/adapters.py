@@ -111,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(timing)
         overhead = timing.us_per_query - reference.us_per_query
         estimate_s = timing.us_per_query * 1e-6 * 300 * args.budget / args.workers
-        print(f"| {name} | {timing.library} | {timing.budget} | {timing.us_per_query:,.0f} | "
-              f"{overhead:,.0f} | {timing.infeasible_per_query:.2f} | "
+        print(f"| {name} | {timing.library} | {timing.budget} | {timing.us_per_query:,.1f} | "
+              f"{overhead:,.1f} | {timing.infeasible_per_query:.2f} | "
               f"{_duration(estimate_s)} |", flush=True)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
