@@ -1,12 +1,16 @@
 """PyGlove's search algorithms as-is: ``pyglove:evolution`` and ``pyglove:random``.
 
-The space is ``pg.List`` of five ``pg.oneof`` over the channel counts; the adapter drives the
-DNA generator directly (``setup``, ``propose``, ``feedback``), as ``pg.sample`` does, with the
-validation accuracy as the reward. ``pyglove:evolution`` is
-``pg.evolution.regularized_evolution`` with the uniform mutator, population 50 and tournament
-10, the setting of PyGlove's NATS-Bench example (the LayerNAS authors' group's code); it is not
-the harness's ``evolution`` (NATS-Bench's R-EA, population 10, tournament 3, samples with
-replacement).
+The space is the one of PyGlove's NATS-Bench example (``examples/automl/natsbench``):
+``pg.sublist_of(5, channel counts, choices_distinct=False)``. The adapter drives the DNA
+generator directly (``setup``, ``propose``, ``feedback``), as ``pg.sample`` does, with the
+validation accuracy as the reward. ``pyglove:evolution`` is the example's
+``pg.evolution.regularized_evolution(mutator=Uniform(), population_size=50,
+tournament_size=10)`` and ``pyglove:random`` its ``pg.geno.Random()`` (the LayerNAS authors'
+group's code), run as-is; it is not the harness's ``evolution`` (NATS-Bench's R-EA, population
+10, tournament 3). Deviation from the example, for equal terms: the harness's protocol decides
+what the reward is and when a run ends (validation accuracy at the protocol's fidelity, a
+budget of queries), where the example rewards hp=12 validation accuracy and stops at a
+simulated training-time budget.
 
 Infeasible proposals (never charged, then the adapter asks again) are skipped as PyGlove's
 ``feedback.skip()`` does: the DNA is never fed back, so it joins no population and the
@@ -46,7 +50,11 @@ class _PyGloveAdapter(LibraryAdapter):
 
         seeds = np.random.default_rng(seed).integers(0, SEED_HIGH, size=3).tolist()
         generator = self._generator(pg, seeds)
-        space = pg.List([pg.oneof(list(opts)) for opts in self.context.space.options])
+        options = self.context.space.options
+        if all(opts == options[0] for opts in options):  # the size space: as the example
+            space = pg.sublist_of(len(options), list(options[0]), choices_distinct=False)
+        else:
+            space = pg.List([pg.oneof(list(opts)) for opts in options])
         self._spec = pg.dna_spec(space)
         generator.setup(self._spec)
         return generator
@@ -74,10 +82,10 @@ class PyGloveEvolution(_PyGloveAdapter):
 
         population_size: int = param(
             50, "members of the aging population",
-            "PyGlove's NATS-Bench example (pyglove/examples, regularized evolution)")
+            "PyGlove's NATS-Bench example (examples/automl/natsbench/natsbench.py)")
         tournament_size: int = param(
             10, "members sampled to pick each parent",
-            "PyGlove's NATS-Bench example (pyglove/examples, regularized evolution)")
+            "PyGlove's NATS-Bench example (examples/automl/natsbench/natsbench.py)")
 
         def __post_init__(self) -> None:
             super().__post_init__()
