@@ -59,3 +59,28 @@ def test_global_numpy_state_is_neither_used_nor_advanced():
 
 def test_same_bytes_in_process_and_in_a_pool(tmp_path):
     check_sweep_bytes(tmp_path, NAMES, "nevergrad")
+
+
+def test_a_run_that_imports_nevergrad_first_is_not_failed_by_the_global_random_watch(tmp_path):
+    """Nevergrad's import draws from `random` once (via rich); that happens before the run."""
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    tests_dir = Path(__file__).resolve().parents[1]
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(tests_dir)!r})
+        assert "nevergrad" not in sys.modules
+        from sweep_fixtures import synthetic_table
+        from nas_harness.sweep import SweepSpec, run_sweep
+        spec = SweepSpec(algorithms=("nevergrad:DiscreteOnePlusOne",), datasets=("cifar10",),
+                         runs=1, budget=10)
+        result = run_sweep(spec, {str(tmp_path / "out")!r}, workers=1, table=synthetic_table(),
+                           progress=False)
+        assert result.ok, result.describe()
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
