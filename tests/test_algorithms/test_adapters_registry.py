@@ -131,3 +131,18 @@ def test_a_third_party_adapter_uses_the_same_hook():
     finally:
         registry._forget(name)
     assert _ThirdParty.unavailable() == "not installed: pip install nas-harness-nothing"
+
+
+def test_the_libraries_experiment_names_every_adapter_but_gp_and_the_paper_algorithms():
+    from pathlib import Path
+
+    from nas_harness.experiment import PAPER_ALGORITHMS
+    from nas_harness.experiment_file import load_experiment
+
+    root = Path(__file__).resolve().parents[2]
+    experiment = load_experiment(root / "experiments" / "libraries.toml")
+    names = [a.name for a in experiment.spec.algorithms]
+    expected = [n for ns in ADAPTERS.values() for n in ns if n != "optuna:gp"]
+    assert set(names) == set(PAPER_ALGORITHMS) | set(expected)
+    assert experiment.spec.runs == 100 and experiment.spec.budget == 500
+    assert len(experiment.spec.datasets) == 3
