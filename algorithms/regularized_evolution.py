@@ -46,6 +46,7 @@ class RegularizedEvolution(BudgetedAlgorithm):
         size = self.params.population_size
         self._feasible_mask = context.flops <= context.max_flops
         self._hood = Neighbourhood(context.space)
+        self._mutate = self._hood.mutator(self._feasible_mask)
         self._pop_index = np.full(size, -1, dtype=np.int64)   # ring buffer, oldest at _head
         self._pop_acc = np.full(size, -np.inf)
         self._filled = 0
@@ -60,9 +61,13 @@ class RegularizedEvolution(BudgetedAlgorithm):
         if self._filled < size:
             k = min(n, size - self._filled)
             return self._proposed(sample_feasible(self.rng, self.context.feasible_indices(), k))
-        picks = self.rng.integers(0, size, size=self.params.tournament_size)
-        parent = int(self._pop_index[picks[np.argmax(self._pop_acc[picks])]])
-        child = self._hood.mutate(self.rng, parent, self._feasible_mask)
+        picks = self.rng.integers(0, size, size=self.params.tournament_size).tolist()
+        acc = self._pop_acc
+        best = picks[0]
+        for pick in picks:  # the first of the best, as np.argmax
+            if acc[pick] > acc[best]:
+                best = pick
+        child = self._mutate(self.rng, int(self._pop_index[best]))
         if child is None:
             child = int(sample_feasible(self.rng, self.context.feasible_indices(), 1)[0])
         return self._proposed(np.array([child], dtype=np.int64))
