@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
@@ -62,6 +63,23 @@ class BudgetedAlgorithm(Algorithm):
             )
         self._pending = EMPTY
         return idx, acc
+
+
+_FEASIBLE: WeakKeyDictionary[SearchContext, np.ndarray] = WeakKeyDictionary()
+
+
+def feasible_indices(context: SearchContext) -> np.ndarray:
+    """``context.feasible_indices()``, computed once per context (read-only).
+
+    The oracle shares one context between the runs of a sweep, so the scan of the whole
+    space is done once per process, not once per run.
+    """
+    hit = _FEASIBLE.get(context)
+    if hit is None:
+        hit = context.feasible_indices()
+        hit.flags.writeable = False
+        _FEASIBLE[context] = hit
+    return hit
 
 
 def sample_feasible(rng: np.random.Generator, feasible: np.ndarray, n: int,

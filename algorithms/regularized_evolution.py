@@ -6,7 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from algorithms._common import EMPTY, BudgetedAlgorithm, Neighbourhood, sample_feasible
+from algorithms._common import (
+    EMPTY,
+    BudgetedAlgorithm,
+    Neighbourhood,
+    feasible_indices,
+    sample_feasible,
+)
 from algorithms.params import check, param
 from algorithms.registry import register
 from benchmarks.protocol import SearchContext
@@ -60,7 +66,7 @@ class RegularizedEvolution(BudgetedAlgorithm):
         size = self.params.population_size
         if self._filled < size:
             k = min(n, size - self._filled)
-            return self._proposed(sample_feasible(self.rng, self.context.feasible_indices(), k))
+            return self._proposed(sample_feasible(self.rng, feasible_indices(self.context), k))
         picks = self.rng.integers(0, size, size=self.params.tournament_size).tolist()
         acc = self._pop_acc
         best = picks[0]
@@ -69,7 +75,7 @@ class RegularizedEvolution(BudgetedAlgorithm):
                 best = pick
         child = self._mutate(self.rng, int(self._pop_index[best]))
         if child is None:
-            child = int(sample_feasible(self.rng, self.context.feasible_indices(), 1)[0])
+            child = int(sample_feasible(self.rng, feasible_indices(self.context), 1)[0])
         return self._proposed(np.array([child], dtype=np.int64))
 
     def tell(self, indices: np.ndarray, valid_acc: np.ndarray) -> None:
