@@ -16,6 +16,9 @@ import numpy as np
 from algorithms._common import EMPTY, BudgetedAlgorithm
 from benchmarks.protocol import SearchContext
 
+_sum = np.add.reduce          # ndarray.sum and .max are these reductions behind a wrapper
+_max = np.maximum.reduce
+
 
 class FactorisedPolicy:
     """``pi(arch) = prod_l softmax(logits[l])[a_l]``; layers with fewer options are masked.
@@ -62,8 +65,9 @@ class FactorisedPolicy:
     def probs(self) -> np.ndarray:
         """Per-layer softmax of the current logits, shape ``(L, K)`` (zero on masked options)."""
         if self._probs is None:
-            e = np.exp(self.logits - self.logits.max(axis=1, keepdims=True))
-            self._probs = e / e.sum(axis=1, keepdims=True)
+            # ufunc reductions: what .max()/.sum() call, without their Python wrappers
+            e = np.exp(self.logits - _max(self.logits, axis=1, keepdims=True))
+            self._probs = e / _sum(e, axis=1, keepdims=True)
         return self._probs
 
     def _cdf_array(self) -> np.ndarray:
@@ -126,8 +130,8 @@ class FactorisedPolicy:
         """Per-layer log-softmax of the current logits (cached until the logits change)."""
         if self._logp is None:
             z = self.logits
-            m = z.max(axis=1, keepdims=True)
-            self._logp = (z - (m + np.log(np.exp(z - m).sum(axis=1, keepdims=True)))).ravel()
+            m = _max(z, axis=1, keepdims=True)
+            self._logp = (z - (m + np.log(_sum(np.exp(z - m), axis=1, keepdims=True)))).ravel()
         return self._logp
 
     def flat_positions(self, positions: np.ndarray) -> np.ndarray:
@@ -140,7 +144,7 @@ class FactorisedPolicy:
 
     def _log_prob_flat(self, flat: np.ndarray) -> np.ndarray:
         """:meth:`log_prob` of positions already passed through :meth:`flat_positions`."""
-        return self._log_softmax()[flat].sum(axis=1)
+        return _sum(self._log_softmax()[flat], axis=1)
 
     def weighted_grad(self, positions: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """``sum_i weights[i] * d log pi(arch_i) / d logits``, shape ``(L, K)``.
@@ -158,7 +162,7 @@ class FactorisedPolicy:
         else:
             counts = np.bincount(flat.ravel(), weights=np.repeat(weights, flat.shape[1]),
                                  minlength=self.logits.size).reshape(self.logits.shape)
-        return counts - weights.sum() * self.probs()
+        return counts - _sum(weights) * self.probs()
 
 
 _QUICK_ROWS = 4
@@ -203,7 +207,8 @@ def _sample_allowed(policy: FactorisedPolicy, rng: np.random.Generator, n: int,
         rows = policy._rows
         j, end = policy._upos, policy._upos + look
         accepted = 0
-        quick = min(end, j + need + _QUICK_ROWS)   # a few rows one at a time ...
+        # a few rows one at a time (small batches: REINFORCE draws one architecture) ...
+        quick = min(end, j + need + _QUICK_ROWS) if need <= _QUICK_ROWS else j
         while j < quick and accepted < need:
             pos = list(map(min, map(bisect_left, cdfs, map(mul, rows[j], lasts)), top))
             j += 1
