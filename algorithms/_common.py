@@ -219,6 +219,14 @@ class Mutator:
         self._tables[index] = table
         return table
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickle without the memo (it is shared per process and rebuilt on demand)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_tables"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._tables = _shared_tables((tuple(self._sizes), self._allowed))
+
     def __call__(self, rng: np.random.Generator, index: int) -> int | None:
         """A random allowed one-layer mutation of ``index``; ``None`` if none is allowed."""
         tables = self._tables

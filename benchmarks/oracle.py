@@ -169,7 +169,7 @@ def _context(table: DatasetTable, protocol: Protocol, space: SearchSpace) -> Sea
     key = (id(table), protocol, space)
     hit = _CONTEXT_CACHE.get(key)
     if hit is None or hit[0] is not table:
-        if len(_CONTEXT_CACHE) >= 64:
+        if len(_CONTEXT_CACHE) >= 16:  # it holds its tables: keep it small
             _CONTEXT_CACHE.clear()
         hit = (table, SearchContext.for_protocol(table, protocol, space))
         _CONTEXT_CACHE[key] = hit

@@ -136,3 +136,18 @@ def test_feasible_indices_are_computed_once_and_read_only():
     assert first is feasible_indices(context)
     np.testing.assert_array_equal(first, context.feasible_indices())
     assert not first.flags.writeable
+
+
+def test_a_pickled_mutator_draws_the_same_and_does_not_carry_the_memo():
+    import pickle
+
+    hood = Neighbourhood(SSS)
+    allowed = np.random.default_rng(1).random(SSS.size) < 0.5
+    mutate = hood.mutator(allowed)
+    for parent in range(0, SSS.size, 97):
+        mutate(np.random.default_rng(0), parent)
+    copy = pickle.loads(pickle.dumps(mutate))
+    assert len(pickle.dumps(mutate)) < 40_000          # the mask, not hundreds of tables
+    for parent in range(0, SSS.size, 89):
+        assert copy(np.random.default_rng(parent), parent) == mutate(
+            np.random.default_rng(parent), parent)
