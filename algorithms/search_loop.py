@@ -19,24 +19,32 @@ _INT64 = np.dtype(np.int64)
 def run_search(algorithm: Algorithm, oracle: Oracle) -> QueryLog:
     """Alternate ``ask`` and ``tell`` until the budget is spent or ``ask`` returns nothing."""
     ask, tell, query, evaluate = algorithm.ask, algorithm.tell, oracle.query, oracle.evaluate
+    # under a time budget the clock is sequential (one simulated training at a time, as
+    # NATS-Bench's simulate_train_eval loop), so proposals come one by one
+    timed = oracle.timed
     remaining = oracle.remaining
     while remaining > 0:
-        proposals = ask(remaining)
+        max_batch = 1 if timed else remaining
+        proposals = ask(max_batch)
         if type(proposals) is not np.ndarray or proposals.dtype is not _INT64 \
                 or proposals.ndim != 1:
             proposals = _checked(algorithm, proposals)
         n = len(proposals)
         if n == 0:
             break
-        if n > remaining:
+        if n > max_batch:
             raise AlgorithmContractError(
                 f"{type(algorithm).__name__}.ask proposed {n} architectures but max_batch "
-                f"was {remaining}"
+                f"was {max_batch}"
             )
-        if n == 1:  # sequential algorithms: skip numpy's per-call overhead
+        if n == 1 and not timed:  # sequential algorithms: skip numpy's per-call overhead
             accuracies = np.array([query(int(proposals[0]))])
         else:
             accuracies = evaluate(proposals)
+        if len(accuracies) < n:  # a time budget ended the run mid-batch
+            proposals = proposals[:len(accuracies)]
+            if not len(proposals):
+                break
         tell(proposals, accuracies)
         remaining = oracle.remaining
     return oracle.log

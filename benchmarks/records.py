@@ -38,6 +38,7 @@ TRAJECTORY_COLUMNS: dict[str, str] = {
     "incumbent_index": "int64",   # -1 until a feasible architecture was evaluated
     "incumbent_valid_acc": "float64",  # NaN until then
     "incumbent_test_acc": "float64",   # NaN until then; harness-only, for reporting
+    "elapsed_s": "float64",       # simulated seconds after this query (time budget); else NaN
 }
 
 
@@ -169,6 +170,6 @@ def summary(trajectory: pa.Table) -> dict[str, Any]:
         if last >= 0:
             out["incumbent_valid_acc"] = float(trajectory.column("incumbent_valid_acc")[n - 1]
                                                .as_py())
-            out["incumbent_test_acc"] = float(trajectory.column("incumbent_test_acc")[n - 1]
-                                              .as_py())
+            test = float(trajectory.column("incumbent_test_acc")[n - 1].as_py())
+            out["incumbent_test_acc"] = test if np.isfinite(test) else None  # table without it
     return out
