@@ -24,6 +24,7 @@ from benchmarks.oracle import Oracle
 from benchmarks.protocol import Protocol
 from benchmarks.records import arch_strings, incumbents, repeated_string, table_from_columns
 from benchmarks.run_files import configuration_of
+from benchmarks.space import SSS
 from benchmarks.table import DatasetTable
 from nas_harness.seeding import RunSeeds, run_seeds
 
@@ -137,6 +138,14 @@ class RunTask:
         """sha256 of :meth:`identity`: a stored run with another fingerprint is stale."""
         text = json.dumps(self.identity(table_checksum), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _arch_strings() -> pa.Array:
+    """Every architecture string of the space, by index (built once per process).
+
+    Pool workers call this at start-up so the first run's timeout does not pay for it.
+    """
+    return arch_strings(np.arange(SSS.size, dtype=np.int64))
 
 
 def search(task: RunTask, table: DatasetTable, algorithm_cls: type[Algorithm],

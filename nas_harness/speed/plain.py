@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -49,8 +51,8 @@ def plain_random(p: Problem, rng: np.random.Generator) -> Result:
 
 
 def plain_evolution(p: Problem, rng: np.random.Generator, population: int = 10,
-                    tournament: int = 3) -> Result:
-    """Aging evolution: tournament of 3 (with replacement), mutate one layer, drop the oldest."""
+                    tournament: int = 3, mutation: str = "different") -> Result:
+    """Aging evolution: tournament (with replacement), mutate one layer, drop the oldest."""
     ok = (p.flops <= p.max_flops).tolist()
     acc = p.valid_acc.tolist()
     feasible = np.flatnonzero(p.flops <= p.max_flops)
@@ -69,8 +71,11 @@ def plain_evolution(p: Problem, rng: np.random.Generator, population: int = 10,
         for _ in range(100):                 # re-draw infeasible mutations
             layer = int(rng.integers(len(sizes)))
             current = parent // weights[layer] % sizes[layer]
-            option = int(rng.integers(sizes[layer] - 1))
-            option += option >= current
+            if mutation == "resample":       # any option, the parent's own included
+                option = int(rng.integers(sizes[layer]))
+            else:
+                option = int(rng.integers(sizes[layer] - 1))
+                option += option >= current
             child = parent + (option - current) * weights[layer]
             if ok[child]:
                 break
@@ -120,7 +125,7 @@ class _PlainPolicy:
 
 
 def plain_reinforce(p: Problem, rng: np.random.Generator, lr: float = 0.01,
-                    momentum: float = 0.9) -> Result:
+                    momentum: float = 0.9, avoid_duplicates: bool = False) -> Result:
     """REINFORCE, one architecture per update, EMA baseline, Adam."""
     feasible = p.flops <= p.max_flops
     policy = _PlainPolicy(p, rng, lr)
@@ -131,8 +136,15 @@ def plain_reinforce(p: Problem, rng: np.random.Generator, lr: float = 0.01,
         probs = policy.probs()
         cdf = probs.cumsum(axis=1)
         a, i = policy.draw(rng, cdf)
-        while not feasible[i]:
+        for _ in range(1000):
+            if feasible[i]:
+                break
             a, i = policy.draw(rng, cdf)
+        else:                                # collapsed onto rejected draws: uniform
+            i = int(rng.choice(np.flatnonzero(feasible)))
+            a = i // policy.weights % np.asarray(p.sizes)
+        if avoid_duplicates:
+            feasible[i] = False
         reward = float(p.valid_acc[i])
         out_i.append(i)
         out_a.append(reward)
@@ -146,9 +158,11 @@ def plain_reinforce(p: Problem, rng: np.random.Generator, lr: float = 0.01,
 
 
 def plain_ppo(p: Problem, rng: np.random.Generator, batch: int = 10, epochs: int = 4,
-              clip: float = 0.2, lr: float = 0.1, momentum: float = 0.9) -> Result:
-    """PPO with the clipped surrogate, batches of 10 distinct unseen architectures."""
+              clip: float = 0.2, lr: float = 0.1, momentum: float = 0.9,
+              normalize: bool = True, avoid_duplicates: bool = True) -> Result:
+    """PPO with the clipped surrogate, batches of distinct (unseen) architectures."""
     allowed = p.flops <= p.max_flops
+    feasible = allowed.copy()
     policy = _PlainPolicy(p, rng, lr)
     num = den = 0.0
     out_i: list[int] = []
@@ -179,7 +193,7 @@ def plain_ppo(p: Problem, rng: np.random.Generator, batch: int = 10, epochs: int
         for reward in acc.tolist():
             num = momentum * num + (1 - momentum) * reward
             den = momentum * den + (1 - momentum)
-        if n > 1:
+        if normalize and n > 1:
             adv = adv / (adv.std() + 1e-8)
         old = policy.log_softmax()[policy.rows, acts].sum(axis=1)
         for _ in range(epochs):
@@ -192,18 +206,23 @@ def plain_ppo(p: Problem, rng: np.random.Generator, batch: int = 10, epochs: int
             np.add.at(grad, (np.broadcast_to(policy.rows, acts.shape), acts),
                       np.broadcast_to(w[:, None], acts.shape))
             policy.ascend(grad)
-        allowed[chosen] = False
+        if avoid_duplicates:
+            allowed[chosen] = False
+        if not allowed.any():
+            allowed = feasible.copy()
     return out_i, out_a
 
 
 def plain_layernas(p: Problem, rng: np.random.Generator, buckets: int = 5,
-                   top_k: int = 3) -> Result:
-    """LayerNAS, forward order, unsearched layers at their largest option, log FLOPs buckets.
+                   top_k: int = 3, bucketing: str = "log", infeasible: str = "stand-in",
+                   passes: int = 0) -> Result:
+    """LayerNAS, forward order, unsearched layers at their largest option.
 
     Layer by layer: every option of the layer for each kept candidate, skipped when no
-    completion of the later layers fits, evaluated through a feasible stand-in (later layers
-    lowered together); keep the best ``top_k`` per FLOPs bucket. Passes repeat from the best
-    architecture found until the budget is spent or a pass finds nothing new.
+    completion of the later layers fits, evaluated as built or through a feasible stand-in
+    (later layers lowered together); keep the best ``top_k`` per FLOPs bucket (linear or
+    log). Passes repeat from the best architecture found until ``passes`` (0: the budget)
+    or a pass finds nothing new.
     """
     del rng  # deterministic given the accuracies
     sizes, weights = list(p.sizes), p.weights.tolist()
@@ -227,6 +246,9 @@ def plain_layernas(p: Problem, rng: np.random.Generator, buckets: int = 5,
                     child = zeroed + option * weights[layer]
                     if child in children or lower[layer][child] > p.max_flops:
                         continue
+                    if infeasible != "stand-in":
+                        children[child] = child
+                        continue
                     head = child - child % weights[layer]      # later layers zeroed
                     for q in range(max(sizes) - 1, -1, -1):     # the stand-in
                         stand = head + sum(min(base[f], q) * weights[f]
@@ -242,7 +264,9 @@ def plain_layernas(p: Problem, rng: np.random.Generator, buckets: int = 5,
             scored = [(memo[s], c, s) for c, s in children.items() if s in memo]
             if not scored or len(out_i) >= p.budget:
                 break
-            logf = np.log([flops[s] for _, _, s in scored])
+            logf = np.array([flops[s] for _, _, s in scored])
+            if bucketing == "log":
+                logf = np.log(logf)
             span = logf.max() - logf.min()
             bucket = (np.minimum(((logf - logf.min()) / span * buckets).astype(int), buckets - 1)
                       if span > 0 else np.zeros(len(scored), dtype=int))
@@ -251,18 +275,41 @@ def plain_layernas(p: Problem, rng: np.random.Generator, buckets: int = 5,
                 kept.setdefault(b, []).append((score, child))
             parents = [c for group in kept.values()
                        for _, c in sorted(group, key=lambda x: -x[0])[:top_k]]
-        if len(out_i) == start:
+        passes -= 1
+        if len(out_i) == start or passes == 0:
             break
-        best = max((a, i) for i, a in memo.items() if flops[i] <= p.max_flops)[1]
+        best = max(((a, i) for i, a in memo.items() if flops[i] <= p.max_flops),
+                   default=(0.0, parents[0] if parents else 0))[1]
         base = [best // w % s for w, s in zip(weights, sizes, strict=True)]
     return out_i, out_a
 
 
-PLAIN_LOOPS: dict[str, Callable[[Problem, np.random.Generator], Result]] = {
+PLAIN_LOOPS: dict[str, Callable[..., Result]] = {
     "random": plain_random,
     "evolution": plain_evolution,
     "reinforce": plain_reinforce,
     "ppo": plain_ppo,
     "layernas": plain_layernas,
 }
-"""The plain loop of each built-in algorithm, by registry name."""
+"""The plain loop of each built-in algorithm family, by registry name."""
+
+# harness parameter -> plain-loop keyword, per family (the plain loops follow the defaults)
+_KEYWORDS: dict[str, dict[str, str]] = {
+    "random": {},
+    "evolution": {"population_size": "population", "tournament_size": "tournament",
+                  "mutation": "mutation"},
+    "reinforce": {"learning_rate": "lr", "ema_momentum": "momentum",
+                  "avoid_duplicates": "avoid_duplicates"},
+    "ppo": {"batch_size": "batch", "epochs": "epochs", "clip": "clip", "learning_rate": "lr",
+            "baseline_momentum": "momentum", "normalize_advantage": "normalize",
+            "avoid_duplicates": "avoid_duplicates"},
+    "layernas": {"num_buckets": "buckets", "top_k": "top_k", "bucketing": "bucketing",
+                 "infeasible": "infeasible", "passes": "passes"},
+}
+
+
+def plain_loop(family: str, params: Any) -> Callable[[Problem, np.random.Generator], Result]:
+    """The plain loop of ``family`` with the harness's parameter values (``params``)."""
+    kwargs = {kw: getattr(params, name) for name, kw in _KEYWORDS[family].items()
+              if hasattr(params, name)}
+    return partial(PLAIN_LOOPS[family], **kwargs)

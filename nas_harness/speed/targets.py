@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-ALGORITHMS = ("random", "evolution", "reinforce", "ppo", "layernas")
+ALGORITHMS = ("random", "evolution", "reinforce", "ppo", "layernas", "layernas:stand-in")
 RATIO_TARGET = 3.0
 REPRODUCE_TARGET_S = 5.0
 REPORT_TARGET_S = 2.0
@@ -69,23 +69,24 @@ def _cpu(fn: Callable[[], Any]) -> float:
 def algorithm_ratios(runs: int, budget: int, repeats: int,
                      algorithms: tuple[str, ...] = ALGORITHMS) -> list[dict[str, Any]]:
     """Per algorithm: CPU seconds of the harness's runs, their output, and the plain loop."""
-    from algorithms.registry import get_algorithm, parse_params
+    from algorithms.registry import parse_params, resolve_algorithm
     from algorithms.search_loop import run_search
     from benchmarks.data.store import load_table
     from benchmarks.oracle import Oracle
     from benchmarks.records import to_parquet_bytes
     from nas_harness.runner import RunTask, trajectory_table
-    from nas_harness.speed.plain import PLAIN_LOOPS, Problem
+    from nas_harness.speed.plain import Problem, plain_loop
 
     table = load_table()["cifar10"]
     rows = []
     for name in algorithms:
-        cls = get_algorithm(name)
-        params = parse_params(cls, {})
-        tasks = [RunTask(name, name, (), "cifar10", run, budget) for run in range(runs)]
+        cls, preset = resolve_algorithm(name)
+        params = parse_params(cls, preset)
+        tasks = [RunTask(name.replace(":", "-"), name, (), "cifar10", run, budget)
+                 for run in range(runs)]
         problem = Problem(table.flops, table.valid_acc,
                           tasks[0].protocol.max_flops(table), budget)
-        plain = PLAIN_LOOPS[name]
+        plain = plain_loop(name.partition(":")[0], params)
         logs: list[Any] = []
 
         def harness(tasks: list[Any] = tasks, cls: Any = cls, params: Any = params,

@@ -53,6 +53,10 @@ def test_buffer_built_columns_equal_pa_array_and_write_the_same_bytes():
                "feasible": rng.random(n) < 0.5, "duplicate": rng.random(n) < 0.2,
                "valid_acc": rng.random(n), "incumbent_index": index,
                "incumbent_valid_acc": rng.random(n), "incumbent_test_acc": rng.random(n)}
+    for f in TRAJECTORY_SCHEMA:   # columns added later: values by type
+        if f.name not in numeric and f.name not in fast:
+            numeric[f.name] = (rng.random(n) < 0.5 if f.type == pa.bool_() else
+                               rng.integers(0, 99, n) if f.type == pa.int64() else rng.random(n))
     for f in TRAJECTORY_SCHEMA:
         if f.name in numeric:
             fast[f.name] = arrow_column(numeric[f.name], f.type)
