@@ -224,20 +224,18 @@ def _sample_allowed(policy: FactorisedPolicy, rng: np.random.Generator, n: int,
             block_index = block @ policy.weights
             hits = np.flatnonzero(allowed[block_index]).tolist()
             stop = end
-            if hits:
-                block_list, index_list = block.tolist(), block_index.tolist()
-                for k in hits:
-                    i = index_list[k]
-                    if unique and i in taken:
-                        continue
-                    got.append(block_list[k])
-                    indices.append(i)
-                    if unique:
-                        taken.add(i)
-                    accepted += 1
-                    if accepted == need:
-                        stop = j + k + 1
-                        break
+            for k in hits:                          # usually the first hit is the last needed
+                i = int(block_index[k])
+                if unique and i in taken:
+                    continue
+                got.append(block[k].tolist())
+                indices.append(i)
+                if unique:
+                    taken.add(i)
+                accepted += 1
+                if accepted == need:
+                    stop = j + k + 1
+                    break
             j = stop
         policy._upos = j
         if len(got) >= n:

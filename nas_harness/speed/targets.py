@@ -6,13 +6,13 @@
    processes on a shared machine count as little as possible). The harness side is what a
    run costs in a worker: seeds, oracle, algorithm, the ask/tell loop (the query log); the
    trajectory table and its Parquet bytes are printed apart as "per-run output".
-2. The full ``nas-harness reproduce`` (sweep + report; 5 algorithms x 3 datasets x ``runs``
-   x ``budget``) from the command line into a fresh directory: about 5 s wall on 2 cores.
+2. The full ``nas-harness reproduce`` (sweep + report; the paper's algorithms x 3 datasets
+   x ``runs`` x ``budget``) from the command line into a fresh directory: about 5 s wall on 2 cores.
 3. The report alone (``nas-harness report``) on those runs: under 2 s.
 4. Start-up: ``reproduce`` and ``run`` with nothing to do: under 0.3 s each.
 5. Memory: the sweep's peak RSS (largest single process) flat in the number of runs
-   (``runs`` vs ``runs / 5`` per group), and the report at 6,000 runs under 1 GB
-   (``--big-runs 400`` per group; skipped with ``--quick``).
+   (``runs / 5`` vs ``--big-runs`` per group), and the report at 6,000 runs under 1 GB
+   (``--big-runs``, default 6,000 runs in all; skipped with ``--quick``).
 
 Usage::
 
@@ -221,7 +221,11 @@ def command_line_targets(runs: int, budget: int, big_runs: int | None,
                       f"sweep {sweep_s:.1f} s, report + start-up "
                       f"{full.wall_s - sweep_s:.1f} s; {full.cpu_s:.1f} CPU s in all"))
     report = cli("report", "--runs-dir", str(runs_dir), "--out", str(workdir / "rep2"))
-    n_runs = 5 * 3 * runs
+    from benchmarks.datasets import DATASET_NAMES
+    from nas_harness.experiment import PAPER_ALGORITHMS
+
+    groups = len(PAPER_ALGORITHMS) * len(DATASET_NAMES)
+    n_runs = groups * runs
     out.append(Target(f"report alone, {n_runs} runs", f"{report.wall_s:.1f} s wall",
                       f"< {REPORT_TARGET_S:.0f} s", report.wall_s < REPORT_TARGET_S,
                       f"{report.cpu_s:.1f} CPU s; peak RSS {report.peak_mb:.0f} MB"))
@@ -245,15 +249,17 @@ def command_line_targets(runs: int, budget: int, big_runs: int | None,
                 "--out", str(workdir / "large"), "--no-progress")
     growth = large.peak_mb / small.peak_mb
     out.append(Target("sweep memory flat in runs",
-                      f"{small.peak_mb:.0f} MB at {15 * small_runs} runs, {large.peak_mb:.0f} MB "
-                      f"at {15 * large_runs} (x{growth:.2f})", f"<= x{FLAT_TOLERANCE}",
+                      f"{small.peak_mb:.0f} MB at {groups * small_runs} runs, "
+                      f"{large.peak_mb:.0f} MB at {groups * large_runs} (x{growth:.2f})",
+                      f"<= x{FLAT_TOLERANCE}",
                       growth <= FLAT_TOLERANCE,
                       f"peak RSS of the largest process, sweep only ({large.wall_s:.0f} s, "
-                      f"{large.cpu_s:.0f} CPU s at {15 * large_runs} runs)"))
+                      f"{large.cpu_s:.0f} CPU s at {groups * large_runs} runs)"))
     if big_runs:
         big = cli("report", "--runs-dir", str(workdir / "large"), "--out", str(workdir / "big-rep"))
         ok = None if large.returncode or big.returncode else big.peak_mb < REPORT_MEMORY_TARGET_MB
-        out.append(Target(f"report memory, {15 * big_runs} runs", f"{big.peak_mb:.0f} MB peak RSS",
+        out.append(Target(f"report memory, {groups * big_runs} runs",
+                          f"{big.peak_mb:.0f} MB peak RSS",
                           f"< {REPORT_MEMORY_TARGET_MB:.0f} MB", ok,
                           f"report {big.wall_s:.1f} s wall, {big.cpu_s:.1f} CPU s"))
     return out
@@ -306,8 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=100, help="runs per algorithm and dataset")
     parser.add_argument("--budget", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=3, help="best of N for the ratios")
-    parser.add_argument("--big-runs", type=int, default=400,
-                        help="runs per group of the report-memory sweep (400: 6,000 runs)")
+    parser.add_argument("--big-runs", type=int, default=None,
+                        help="runs per group of the report-memory sweep (default: 6,000 runs "
+                             "in all)")
     parser.add_argument("--quick", action="store_true",
                         help="skip the 6,000-run sweep behind the report-memory target")
     parser.add_argument("--only-ratios", action="store_true",
@@ -317,6 +324,10 @@ def main(argv: list[str] | None = None) -> int:
         print("set NAS_HARNESS_DATA to the benchmark data directory", file=sys.stderr)
         return 2
     print(f"machine: {machine_line()}")
+    from benchmarks.datasets import DATASET_NAMES
+    from nas_harness.experiment import PAPER_ALGORITHMS
+
+    big_runs = args.big_runs or -(-6000 // (len(PAPER_ALGORITHMS) * len(DATASET_NAMES)))
     rows = algorithm_ratios(args.runs, args.budget, args.repeats)
     print(f"\nharness vs plain loop, {args.runs} runs x {args.budget} queries on cifar10, "
           f"CPU seconds, best of {args.repeats}:\n")
@@ -324,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.only_ratios:
         with tempfile.TemporaryDirectory(prefix="nas-harness-targets-") as tmp:
             targets = command_line_targets(args.runs, args.budget,
-                                           None if args.quick else args.big_runs, Path(tmp))
+                                           None if args.quick else big_runs, Path(tmp))
         print(f"\ncommand line (fresh processes, all cores), {args.runs} runs x "
               f"{args.budget} queries per group:\n")
         print(target_table(targets))
