@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from algorithms._common import EMPTY, BudgetedAlgorithm, sample_feasible
+from algorithms._common import EMPTY, BudgetedAlgorithm, feasible_indices, sample_feasible
 from algorithms.params import param
 from algorithms.registry import Preset, register
 from benchmarks.protocol import SearchContext
@@ -44,7 +44,7 @@ class RandomSearch(BudgetedAlgorithm):
     def __init__(self, context: SearchContext, rng: np.random.Generator,
                  params: Params | None = None) -> None:
         super().__init__(context, rng, params)
-        self._sequence = sample_feasible(rng, context.feasible_indices(), context.budget,
+        self._sequence = sample_feasible(rng, feasible_indices(context), context.budget,
                                          replace=self.params.replace)
 
     def ask(self, max_batch: int) -> np.ndarray:

@@ -7,7 +7,13 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-from algorithms._common import EMPTY, BudgetedAlgorithm, Neighbourhood, sample_feasible
+from algorithms._common import (
+    EMPTY,
+    BudgetedAlgorithm,
+    Neighbourhood,
+    feasible_indices,
+    sample_feasible,
+)
 from algorithms.params import check, param
 from algorithms.registry import Preset, register
 from benchmarks.protocol import SearchContext
@@ -74,6 +80,7 @@ class RegularizedEvolution(BudgetedAlgorithm):
         size = self.params.population_size
         self._feasible_mask = context.flops <= context.max_flops
         self._hood = Neighbourhood(context.space)
+        self._mutate = self._hood.mutator(self._feasible_mask)
         self._pop_index = np.full(size, -1, dtype=np.int64)   # ring buffer, oldest at _head
         self._pop_acc = np.full(size, -np.inf)
         self._filled = 0
@@ -87,15 +94,20 @@ class RegularizedEvolution(BudgetedAlgorithm):
         size = self.params.population_size
         if self._filled < size:
             k = min(n, size - self._filled)
-            return self._proposed(sample_feasible(self.rng, self.context.feasible_indices(), k))
-        picks = self.rng.integers(0, size, size=self.params.tournament_size)
-        parent = int(self._pop_index[picks[np.argmax(self._pop_acc[picks])]])
+            return self._proposed(sample_feasible(self.rng, feasible_indices(self.context), k))
+        picks = self.rng.integers(0, size, size=self.params.tournament_size).tolist()
+        acc = self._pop_acc
+        best = picks[0]
+        for pick in picks:  # the first of the best, as np.argmax
+            if acc[pick] > acc[best]:
+                best = pick
+        parent = int(self._pop_index[best])
         if self.params.mutation == "resample":
             child = self._resample(parent)
         else:
-            child = self._hood.mutate(self.rng, parent, self._feasible_mask)
+            child = self._mutate(self.rng, parent)
         if child is None:
-            child = int(sample_feasible(self.rng, self.context.feasible_indices(), 1)[0])
+            child = int(sample_feasible(self.rng, feasible_indices(self.context), 1)[0])
         return self._proposed(np.array([child], dtype=np.int64))
 
     def _resample(self, parent: int) -> int | None:

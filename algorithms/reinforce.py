@@ -84,6 +84,6 @@ class Reinforce(PolicyAlgorithm):
             self.baseline.update(reward)
             advantages[i] = reward - self.baseline.value
         grad = self.policy.weighted_grad(self._positions, advantages)
-        self.optimizer.step(self.policy.logits, -grad)
+        self.optimizer.step(self.policy.logits, np.negative(grad, out=grad))
         self.policy.changed()
         self._exclude_evaluated(idx)

@@ -13,34 +13,51 @@ class AlgorithmContractError(HarnessError, RuntimeError):
     """An algorithm broke the ask/tell contract (too many proposals, wrong type, ...)."""
 
 
+_INT64 = np.dtype(np.int64)
+
+
 def run_search(algorithm: Algorithm, oracle: Oracle) -> QueryLog:
     """Alternate ``ask`` and ``tell`` until the budget is spent or ``ask`` returns nothing."""
-    name = type(algorithm).__name__
-    while oracle.remaining > 0:
-        # under a time budget the clock is sequential (one simulated training at a time, as
-        # NATS-Bench's simulate_train_eval loop), so proposals come one by one
-        max_batch = 1 if oracle.timed else oracle.remaining
-        proposals = np.asarray(algorithm.ask(max_batch))
-        if proposals.size == 0:
+    ask, tell, query, evaluate = algorithm.ask, algorithm.tell, oracle.query, oracle.evaluate
+    # under a time budget the clock is sequential (one simulated training at a time, as
+    # NATS-Bench's simulate_train_eval loop), so proposals come one by one
+    timed = oracle.timed
+    remaining = oracle.remaining
+    while remaining > 0:
+        max_batch = 1 if timed else remaining
+        proposals = ask(max_batch)
+        if type(proposals) is not np.ndarray or proposals.dtype is not _INT64 \
+                or proposals.ndim != 1:
+            proposals = _checked(algorithm, proposals)
+        n = len(proposals)
+        if n == 0:
             break
-        if proposals.ndim != 1 or proposals.dtype.kind not in "iu":
+        if n > max_batch:
             raise AlgorithmContractError(
-                f"{name}.ask must return a 1-D integer array of architecture indices, "
-                f"got shape {proposals.shape} dtype {proposals.dtype}"
+                f"{type(algorithm).__name__}.ask proposed {n} architectures but max_batch "
+                f"was {max_batch}"
             )
-        if len(proposals) > max_batch:
-            raise AlgorithmContractError(
-                f"{name}.ask proposed {len(proposals)} architectures but max_batch was "
-                f"{max_batch}"
-            )
-        proposals = proposals.astype(np.int64, copy=False)
-        if len(proposals) == 1 and not oracle.timed:  # skip numpy's per-call overhead
-            accuracies = np.array([oracle.query(int(proposals[0]))])
+        if n == 1 and not timed:  # sequential algorithms: skip numpy's per-call overhead
+            accuracies = np.array([query(int(proposals[0]))])
         else:
-            accuracies = oracle.evaluate(proposals)
-        if len(accuracies) < len(proposals):  # a time budget ended the run mid-batch
+            accuracies = evaluate(proposals)
+        if len(accuracies) < n:  # a time budget ended the run mid-batch
             proposals = proposals[:len(accuracies)]
             if not len(proposals):
                 break
-        algorithm.tell(proposals, accuracies)
+        tell(proposals, accuracies)
+        remaining = oracle.remaining
     return oracle.log
+
+
+def _checked(algorithm: Algorithm, proposals: object) -> np.ndarray:
+    """``ask``'s answer as a 1-D int64 array, or a contract error naming what came back."""
+    arr = np.asarray(proposals)
+    if arr.size == 0:
+        return np.empty(0, dtype=np.int64)
+    if arr.ndim != 1 or arr.dtype.kind not in "iu":
+        raise AlgorithmContractError(
+            f"{type(algorithm).__name__}.ask must return a 1-D integer array of architecture "
+            f"indices, got shape {arr.shape} dtype {arr.dtype}"
+        )
+    return arr.astype(np.int64, copy=False)

@@ -67,7 +67,7 @@ class Oracle:
         self.table = table
         self.protocol = protocol
         self.space = space
-        self.context = SearchContext.for_protocol(table, protocol, space)
+        self.context = _context(table, protocol, space)
         self._rng = rng
         self._complete = table.is_complete  # skip the per-query availability check
         self._budget = int(protocol.budget)
@@ -236,6 +236,26 @@ class Oracle:
                                            np.empty(0, bool), np.empty(0, bool), np.empty(0))]
         return QueryLog(*(np.concatenate([getattr(c, f) for c in chunks])
                           for f in ("index", "valid_acc", "feasible", "duplicate", "elapsed")))
+
+
+_CONTEXT_CACHE: dict[tuple[int, Protocol, SearchSpace], tuple[DatasetTable, SearchContext]] = {}
+
+
+def _context(table: DatasetTable, protocol: Protocol, space: SearchSpace) -> SearchContext:
+    """The run's :class:`SearchContext`, built once per table and protocol per process.
+
+    Building it scans the table (largest FLOPs, any feasible architecture): about 0.1 ms,
+    as much as a whole random-search run. The context is frozen and its arrays are the
+    table's, so the runs of a sweep can share it.
+    """
+    key = (id(table), protocol, space)
+    hit = _CONTEXT_CACHE.get(key)
+    if hit is None or hit[0] is not table:
+        if len(_CONTEXT_CACHE) >= 16:  # it holds its tables: keep it small
+            _CONTEXT_CACHE.clear()
+        hit = (table, SearchContext.for_protocol(table, protocol, space))
+        _CONTEXT_CACHE[key] = hit
+    return hit[1]
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,17 @@ single place both agree on. Where the files live and when a run is complete is
 from __future__ import annotations
 
 import io
+import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from benchmarks.space import SSS, SearchSpace
 
 # column name -> numpy dtype of a run's trajectory table, in file order
 TRAJECTORY_COLUMNS: dict[str, str] = {
@@ -86,6 +91,60 @@ PARQUET_OPTIONS: dict[str, Any] = {
 }
 
 
+# -- building a trajectory without pandas -------------------------------------------------------
+# ``pa.array``/``pa.scalar`` import pandas on first use (pyarrow's pandas shim), which costs
+# every pool worker about half a second; Arrow arrays built from their buffers do not, and
+# hold the same values (so the same Parquet bytes).
+
+_NUMPY_TYPES = {pa.int64(): np.int64, pa.float64(): np.float64}
+
+
+def arrow_column(values: np.ndarray, arrow_type: pa.DataType) -> pa.Array:
+    """A non-null int64, float64 or bool Arrow array holding ``values`` (no pandas import)."""
+    n = len(values)
+    if arrow_type == pa.bool_():
+        bits = np.packbits(np.asarray(values, dtype=bool), bitorder="little")
+        return pa.Array.from_buffers(pa.bool_(), n, [None, pa.py_buffer(bits)])
+    data = np.ascontiguousarray(values, dtype=_NUMPY_TYPES[arrow_type])
+    return pa.Array.from_buffers(arrow_type, n, [None, pa.py_buffer(data)])
+
+
+def string_column(strings: list[str]) -> pa.Array:
+    """A non-null UTF-8 Arrow array of ``strings`` (no pandas import)."""
+    encoded = [s.encode("utf-8") for s in strings]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
+    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    return pa.Array.from_buffers(pa.string(), len(encoded),
+                                 [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))])
+
+
+def repeated_string(value: str, n: int) -> pa.Array:
+    """``value`` ``n`` times as a UTF-8 Arrow array (a run's id, algorithm, dataset)."""
+    data = value.encode("utf-8")
+    offsets = np.arange(n + 1, dtype=np.int32) * len(data)
+    return pa.Array.from_buffers(pa.string(), n,
+                                 [None, pa.py_buffer(offsets), pa.py_buffer(data * n)])
+
+
+@lru_cache(maxsize=4)
+def _all_arch_strings(space: SearchSpace) -> pa.Array:
+    """Every architecture string of ``space`` by index: ``itertools.product`` order."""
+    options = [[str(c) for c in layer] for layer in space.options]
+    return string_column([":".join(p) for p in itertools.product(*options)])
+
+
+def arch_strings(index: np.ndarray, space: SearchSpace = SSS) -> pa.Array:
+    """The ``"c1:c2:c3:c4:c5"`` strings of architecture indices, as an Arrow array."""
+    return _all_arch_strings(space).take(arrow_column(index, pa.int64()))
+
+
+def table_from_columns(columns: Mapping[str, np.ndarray | pa.Array]) -> pa.Table:
+    """A trajectory from its columns (numpy arrays or Arrow arrays), in schema order."""
+    arrays = [col if isinstance(col := columns[f.name], pa.Array) else arrow_column(col, f.type)
+              for f in TRAJECTORY_SCHEMA]
+    return pa.Table.from_arrays(arrays, schema=TRAJECTORY_SCHEMA)
+
+
 def to_parquet_bytes(trajectory: pa.Table) -> bytes:
     """Serialise a trajectory with the fixed writer settings (deterministic bytes)."""
     if not trajectory.schema.equals(TRAJECTORY_SCHEMA, check_metadata=True):
@@ -101,9 +160,11 @@ def summary(trajectory: pa.Table) -> dict[str, Any]:
     out: dict[str, Any] = {"queries": n, "feasible": 0, "duplicates": 0,
                            "incumbent_index": -1, "incumbent_valid_acc": None,
                            "incumbent_test_acc": None}
-    if n:
-        out["feasible"] = int(np.sum(trajectory.column("feasible").to_numpy()))
-        out["duplicates"] = int(np.sum(trajectory.column("duplicate").to_numpy()))
+    if n:  # pyarrow.compute, not to_numpy: no pandas import in workers
+        import pyarrow.compute as pc  # here: 50 ms of start-up the CLI's parent never needs
+
+        out["feasible"] = int(pc.sum(trajectory.column("feasible")).as_py() or 0)
+        out["duplicates"] = int(pc.sum(trajectory.column("duplicate")).as_py() or 0)
         last = int(trajectory.column("incumbent_index")[n - 1].as_py())
         out["incumbent_index"] = last
         if last >= 0:

@@ -13,7 +13,6 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -23,7 +22,7 @@ from algorithms.base import Algorithm
 from algorithms.search_loop import run_search
 from benchmarks.oracle import Oracle
 from benchmarks.protocol import Protocol
-from benchmarks.records import TRAJECTORY_SCHEMA, incumbents
+from benchmarks.records import arch_strings, incumbents, repeated_string, table_from_columns
 from benchmarks.run_files import configuration_of
 from benchmarks.space import SSS
 from benchmarks.table import DatasetTable
@@ -141,10 +140,12 @@ class RunTask:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-@lru_cache(maxsize=1)
-def _arch_strings() -> np.ndarray:
-    """Every architecture string of the space, by index (built once per process)."""
-    return np.asarray(SSS.format_many(SSS.all_indices()), dtype=object)
+def _arch_strings() -> pa.Array:
+    """Every architecture string of the space, by index (built once per process).
+
+    Pool workers call this at start-up so the first run's timeout does not pay for it.
+    """
+    return arch_strings(np.arange(SSS.size, dtype=np.int64))
 
 
 def search(task: RunTask, table: DatasetTable, algorithm_cls: type[Algorithm],
@@ -172,13 +173,13 @@ def trajectory_table(task: RunTask, table: DatasetTable, index: np.ndarray,
     has = inc.index >= 0
     inc_test = np.where(has, table.test_acc[np.maximum(inc.index, 0)], np.nan)
     columns = {
-        "run_id": pa.array([task.run_id] * n, pa.string()),
-        "algorithm": pa.array([task.algorithm] * n, pa.string()),
-        "dataset": pa.array([task.dataset] * n, pa.string()),
+        "run_id": repeated_string(task.run_id, n),
+        "algorithm": repeated_string(task.algorithm, n),
+        "dataset": repeated_string(task.dataset, n),
         "run": np.full(n, task.run, dtype=np.int64),
         "query": np.arange(1, n + 1, dtype=np.int64),
         "arch_index": index.astype(np.int64, copy=False),
-        "arch": pa.array(_arch_strings()[index], pa.string()),
+        "arch": arch_strings(index),
         "flops": table.flops[index].astype(np.float64, copy=False),
         "params": table.params[index].astype(np.int64, copy=False),
         "feasible": feasible.astype(bool, copy=False),
@@ -189,6 +190,4 @@ def trajectory_table(task: RunTask, table: DatasetTable, index: np.ndarray,
         "incumbent_test_acc": inc_test.astype(np.float64, copy=False),
         "elapsed_s": np.asarray(elapsed, dtype=np.float64),
     }
-    arrays = [pa.array(columns[f.name], f.type) if not isinstance(columns[f.name], pa.Array)
-              else columns[f.name] for f in TRAJECTORY_SCHEMA]
-    return pa.Table.from_arrays(arrays, schema=TRAJECTORY_SCHEMA)
+    return table_from_columns(columns)
