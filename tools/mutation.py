@@ -7,9 +7,15 @@ The repository itself is never touched (no ``mutants/`` folder appears in it).
 
 Score = detected / (detected + undetected), where detected is killed, timeout or crashed and
 undetected is survived, "no tests" (no selected test reaches the mutated function) or
-suspicious. Excluded from both (counted apart): mutants whose only change is the text of a
-string literal inside a ``raise`` statement, i.e. the wording of an error message. Those are
-found by comparing each mutant's syntax tree with the original function's.
+suspicious. Excluded from both (counted apart):
+
+* mutants whose only change is the text of a string literal inside a ``raise`` statement, i.e.
+  the wording of an error message, found by comparing each mutant's syntax tree with the
+  original function's;
+* undetected mutants reviewed as equivalent (they cannot change behaviour, e.g. ``dtype=``
+  dropped where numpy infers the same dtype), listed by their mutated line, with the reason,
+  under ``[[equivalent]]`` in ``tools/mutation.toml``. A listed line that the code no longer
+  produces simply stops matching, and a changed line is a new survivor to review.
 
 Usage::
 
@@ -61,6 +67,7 @@ class ModuleResult:
     detected: int = 0
     undetected: int = 0
     excluded: int = 0
+    equivalent: int = 0
     skipped: int = 0
     seconds: float = 0.0
     survivors: list[tuple[str, str, str]] = field(default_factory=list)  # (name, status, diff)
@@ -130,8 +137,18 @@ def _write_scratch(root: Path, module: str, tests: list[str]) -> None:
     (root / "setup.cfg").write_text("\n".join(lines))
 
 
-def run_module(module: str, tests: list[str], max_children: int, keep: bool) -> ModuleResult:
-    """Mutate ``module``, run ``tests`` against every mutant and classify the verdicts."""
+def _added(diff: str) -> str:
+    """The mutant's lines of a diff (without the ``+``), as listed under ``equivalent``."""
+    return "\n".join(line[1:].strip() for line in diff.splitlines() if line.startswith("+"))
+
+
+def run_module(module: str, tests: list[str], max_children: int, keep: bool,
+               equivalent: frozenset[str] = frozenset()) -> ModuleResult:
+    """Mutate ``module``, run ``tests`` against every mutant and classify the verdicts.
+
+    ``equivalent``: mutated lines (as :func:`_added` gives them) reviewed as equivalent to
+    the original; an undetected mutant whose change is one of them is not counted.
+    """
     result = ModuleResult(module)
     scratch = Path(tempfile.mkdtemp(prefix="nas-harness-mutation-"))
     start = time.perf_counter()
@@ -160,10 +177,13 @@ def run_module(module: str, tests: list[str], max_children: int, keep: bool) -> 
             elif code in SKIPPED:
                 result.skipped += 1
             else:
+                diff = _diff(orig, mutant, name) if orig and mutant else "(source not found)"
+                if _added(diff) in equivalent:
+                    result.equivalent += 1
+                    continue
                 result.undetected += 1
                 status = UNDETECTED.get(code, f"exit {code}") if code is not None \
                     else "not checked"
-                diff = _diff(orig, mutant, name) if orig and mutant else "(source not found)"
                 result.survivors.append((name, status, diff))
     finally:
         result.seconds = time.perf_counter() - start
@@ -195,19 +215,24 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     start = time.perf_counter()
     for module in modules:
-        r = run_module(module["path"], module["tests"], args.max_children, args.keep)
+        equivalent = frozenset(line for entry in config.get("equivalent", [])
+                               if entry["path"] == module["path"] for line in entry["mutants"])
+        r = run_module(module["path"], module["tests"], args.max_children, args.keep,
+                       equivalent)
         results.append(r)
-        print(f"{r.path}: {r.score:.1f}% ({r.detected}/{r.total}, {r.excluded} excluded, "
-              f"{r.seconds:.0f} s)", flush=True)
+        print(f"{r.path}: {r.score:.1f}% ({r.detected}/{r.total}, {r.excluded} error-text and "
+              f"{r.equivalent} equivalent excluded, {r.seconds:.0f} s)", flush=True)
         if args.survivors or r.score < args.threshold:
             for name, status, diff in r.survivors:
                 print(f"  {status}: {name}\n" + "\n".join("    " + d for d in diff.splitlines()))
+                print(f"    as listed under [[equivalent]]: {json.dumps(_added(diff))}")
     total = time.perf_counter() - start
     print()
-    print("| module | mutants | excluded (error text) | detected | score |")
-    print("|---|---|---|---|---|")
+    print("| module | mutants | excluded: error text | excluded: equivalent | detected | score |")
+    print("|---|---|---|---|---|---|")
     for r in results:
-        print(f"| `{r.path}` | {r.total} | {r.excluded} | {r.detected} | {r.score:.1f}% |")
+        print(f"| `{r.path}` | {r.total} | {r.excluded} | {r.equivalent} | {r.detected} "
+              f"| {r.score:.1f}% |")
     print(f"\nthreshold {args.threshold:.0f}%, {total:.0f} s in all "
           f"(mutmut {_version()}, --max-children {args.max_children})")
     failing = [r.path for r in results if r.score < args.threshold]
