@@ -11,23 +11,36 @@ Subclass :class:`AlgorithmConformance` in a test module and override one fixture
             return MyAlgorithm
 
 pytest then runs every ``test_*`` method below against it: declared parameters, same seed
-gives the same proposals, the budget and ``max_batch`` are respected, proposals are valid
-and feasible, no global RNG is touched, pickling mid-run changes nothing, and once finished
-``ask`` stays empty. The tests run on a deterministic synthetic landscape (the real size
-space with made-up FLOPs and accuracies), so they need no data; one more test runs on the
-real benchmark table when ``benchmarks.data.store.load_table()`` can load it.
+gives the same proposals -- in this process and in two fresh ones with different
+``PYTHONHASHSEED`` --, the budget and ``max_batch`` are respected, every proposal of a
+full-budget run is valid and feasible, no global RNG is touched, pickling mid-run changes
+nothing, and once finished ``ask`` stays empty. The tests run on a deterministic synthetic
+landscape (the real size space with made-up FLOPs and accuracies), so they need no data; one
+more test runs the full budget on the real benchmark table when
+``benchmarks.data.store.load_table()`` can load it.
 
 Optional fixtures: ``algorithm_params`` (a ``Params`` instance, default: the defaults) and
 ``seed_sensitive`` (``False`` for an algorithm that is deterministic given the accuracies it
 is told, such as LayerNAS with its defaults).
+
+An algorithm that proposes infeasible architectures on purpose (e.g. a paper variant that
+charges them, as NATS-Bench does) declares the class attribute ``proposes_infeasible = True``;
+the kit then checks that its proposals are valid indices only.
+
+The algorithm class (and its module) must be importable by name in a child process for the
+cross-process determinism test: define plugins in a module, not inside a function.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import json
+import os
 import pickle
 import random
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -39,7 +52,10 @@ from algorithms.params import params_to_dict, parse_params
 from benchmarks.protocol import SearchContext
 from benchmarks.space import SSS, SearchSpace
 
-__all__ = ["AlgorithmConformance", "drive", "synthetic_landscape"]
+__all__ = ["AlgorithmConformance", "drive", "proposals_in_fresh_process",
+           "synthetic_landscape"]
+
+FULL_BUDGET = 500  # the harness's default budget (benchmarks.protocol.DEFAULT_BUDGET)
 
 _NP_LEGACY = ("seed", "rand", "randn", "random", "random_sample", "ranf", "sample", "randint",
               "random_integers", "choice", "shuffle", "permutation", "normal", "uniform",
@@ -109,6 +125,70 @@ def drive(algorithm: Algorithm, valid_acc: np.ndarray, budget: int,
     return asked
 
 
+def proposes_infeasible(cls: type[Algorithm]) -> bool:
+    """Whether ``cls`` declares that it proposes infeasible architectures on purpose."""
+    return bool(getattr(cls, "proposes_infeasible", False))
+
+
+def proposal_checker(context: SearchContext, cls: type[Algorithm],
+                     seen: list[int] | None = None) -> Callable[[np.ndarray], None]:
+    """A ``drive`` check: every proposal a valid index and (unless declared) feasible.
+
+    The failure names the query number of the first offending proposal.
+    """
+    count = [0] if seen is None else seen
+    feasible_only = not proposes_infeasible(cls)
+
+    def check(proposals: np.ndarray) -> None:
+        bad = (proposals < 0) | (proposals >= context.space.size)
+        assert not bad.any(), (
+            f"query {count[0] + int(np.argmax(bad)) + 1}: index {proposals[bad][0]} is not an "
+            f"architecture of the space (0..{context.space.size - 1})")
+        if feasible_only:
+            ok = context.is_feasible(proposals)
+            assert ok.all(), (
+                f"query {count[0] + int(np.argmin(ok)) + 1}: architecture {proposals[~ok][0]} "
+                f"breaks the FLOPs constraint (declare proposes_infeasible = True if that "
+                f"is intended)")
+        count[0] += len(proposals)
+
+    return check
+
+
+def synthetic_proposals(cls: type[Algorithm], params: Any, budget: int, seed: int,
+                        schedule: Sequence[int] | None = None) -> list[int]:
+    """Every proposal of one run on the synthetic landscape, in order."""
+    context, acc = synthetic_landscape(budget)
+    asked = drive(cls(context, np.random.default_rng(seed), params), acc, budget, schedule)
+    return [int(i) for a in asked for i in a]
+
+
+_CHILD = (
+    "import pickle, sys, json\n"
+    "from algorithms.testing import synthetic_proposals\n"
+    "print(json.dumps(synthetic_proposals(*pickle.load(sys.stdin.buffer))))\n"
+)
+
+
+def proposals_in_fresh_process(cls: type[Algorithm], params: Any, budget: int, seed: int,
+                               schedule: Sequence[int] | None, hash_seed: str) -> list[int]:
+    """:func:`synthetic_proposals` run in a new interpreter with ``PYTHONHASHSEED=hash_seed``.
+
+    The child sees this process's ``sys.path`` (so a plugin imported from a test directory
+    imports there too) and gets the class and parameters by pickle.
+    """
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed,
+           "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    payload = pickle.dumps((cls, params, budget, seed, None if schedule is None
+                            else list(schedule)))
+    proc = subprocess.run([sys.executable, "-c", _CHILD], input=payload, env=env,
+                          capture_output=True, check=False, timeout=600)
+    assert proc.returncode == 0, (
+        f"the run in a fresh process failed:\n{proc.stderr.decode(errors='replace')[-2000:]}")
+    out: list[int] = json.loads(proc.stdout.decode().strip().splitlines()[-1])
+    return out
+
+
 @functools.lru_cache(maxsize=1)
 def _real_cifar10() -> Any:
     """The real CIFAR-10 table, or the reason it cannot be loaded (cached once per process)."""
@@ -174,6 +254,21 @@ class AlgorithmConformance:
         assert len(first) > 0
         np.testing.assert_array_equal(first, second)
 
+    def test_same_seed_same_proposals_across_processes(
+            self, algorithm_class: type[Algorithm], algorithm_params: Any) -> None:
+        """Two fresh interpreters with different ``PYTHONHASHSEED`` propose the same sequence.
+
+        Catches an order that depends on ``hash()`` of strings (sets of str, sorting by
+        hash), which one process alone never shows.
+        """
+        args = (algorithm_class, algorithm_params, 60, 321, [5, 1, 3])
+        here = synthetic_proposals(*args)
+        assert len(here) > 0
+        first = proposals_in_fresh_process(*args, hash_seed="1")
+        second = proposals_in_fresh_process(*args, hash_seed="2")
+        assert first == second, "proposals depend on PYTHONHASHSEED (hash() of str?)"
+        assert first == here, "a fresh process proposes differently from this one"
+
     def test_different_seeds_differ(self, algorithm_class: type[Algorithm],
                                     algorithm_params: Any, seed_sensitive: bool) -> None:
         """Different seeds usually give different proposals (unless declared deterministic)."""
@@ -203,18 +298,19 @@ class AlgorithmConformance:
         for step, proposals in enumerate(asked):
             assert 1 <= len(proposals) <= schedule[step % 4]
 
-    @pytest.mark.parametrize("fraction", [0.5, 0.1])
+    @pytest.mark.parametrize(("fraction", "budget"), [(0.5, FULL_BUDGET), (0.1, 60)])
     def test_proposals_are_valid_and_feasible(self, algorithm_class: type[Algorithm],
-                                              algorithm_params: Any, fraction: float) -> None:
-        """Only indices of the space that satisfy the constraint are ever proposed."""
-        algo, context, acc = self._make(algorithm_class, algorithm_params, 60, seed=2,
+                                              algorithm_params: Any, fraction: float,
+                                              budget: int) -> None:
+        """Every proposal of a full-budget run is a valid index that satisfies the constraint.
+
+        With ``proposes_infeasible = True`` declared, validity only.
+        """
+        algo, context, acc = self._make(algorithm_class, algorithm_params, budget, seed=2,
                                         max_flops_fraction=fraction)
-
-        def check(proposals: np.ndarray) -> None:
-            assert proposals.min() >= 0 and proposals.max() < context.space.size
-            assert context.is_feasible(proposals).all(), "an infeasible architecture proposed"
-
-        assert drive(algo, acc, 60, check=check)
+        seen = [0]
+        assert drive(algo, acc, budget, check=proposal_checker(context, algorithm_class, seen))
+        assert seen[0] <= budget
 
     def test_no_global_rng(self, algorithm_class: type[Algorithm], algorithm_params: Any,
                            monkeypatch: pytest.MonkeyPatch) -> None:
@@ -257,11 +353,21 @@ class AlgorithmConformance:
     def test_tell_accepts_batches(self, algorithm_class: type[Algorithm],
                                   algorithm_params: Any) -> None:
         """With a large ``max_batch`` a batch can be proposed and told at once."""
-        algo, _, acc = self._make(algorithm_class, algorithm_params, 30, seed=4)
+        algo, context, acc = self._make(algorithm_class, algorithm_params, 30, seed=4)
         proposals = np.asarray(algo.ask(30))
         assert 1 <= proposals.size <= 30
+        check = proposal_checker(context, algorithm_class)
+        check(proposals)
         algo.tell(proposals, acc[proposals])
-        assert np.asarray(algo.ask(30)).size >= 0  # still usable after a batch
+        left = 30 - proposals.size
+        following = np.asarray(algo.ask(left if left else 1))
+        if left == 0:
+            assert following.size == 0, "proposed past the budget after a full batch"
+        else:
+            # still usable: it goes on proposing (valid, within what is left) after a batch
+            assert 1 <= following.size <= left, (
+                f"after a batch of {proposals.size}, ask({left}) gave {following.size}")
+            check(following)
 
     def test_stays_done(self, algorithm_class: type[Algorithm], algorithm_params: Any) -> None:
         """After ``ask`` returned nothing it keeps returning nothing."""
@@ -280,7 +386,11 @@ class AlgorithmConformance:
 
     def test_runs_on_the_real_table(self, algorithm_class: type[Algorithm],
                                     algorithm_params: Any) -> None:
-        """One 100-query run on CIFAR-10 through the harness's oracle (skipped without data)."""
+        """A full-budget run on CIFAR-10 through the harness's oracle (skipped without data).
+
+        Every charged query is checked: a valid index, and feasible unless the class declares
+        ``proposes_infeasible``.
+        """
         table = _real_cifar10()
         if isinstance(table, str):
             pytest.skip(f"real benchmark table not loadable ({table})")
@@ -288,8 +398,10 @@ class AlgorithmConformance:
         from benchmarks.oracle import Oracle
         from benchmarks.protocol import Protocol
 
-        oracle = Oracle(table, Protocol("cifar10", budget=100))
+        oracle = Oracle(table, Protocol("cifar10", budget=FULL_BUDGET))
         algo = algorithm_class(oracle.context, np.random.default_rng(0), algorithm_params)
         log = run_search(algo, oracle)
-        assert 0 < len(log.index) <= 100
-        assert log.feasible.all()
+        assert 0 < len(log.index) <= FULL_BUDGET
+        proposal_checker(oracle.context, algorithm_class)(log.index)
+        if not proposes_infeasible(algorithm_class):
+            assert log.feasible.all()

@@ -155,7 +155,8 @@ def run_module(module: str, tests: list[str], max_children: int, keep: bool,
     try:
         _write_scratch(scratch, module, tests)
         log = scratch / "mutmut.log"
-        env = {**os.environ, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
+        env = {**os.environ, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg",
+               "HYPOTHESIS_PROFILE": "mutation"}
         with log.open("w") as out:
             proc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children",
                                    str(max_children)], cwd=scratch, env=env, stdout=out,
