@@ -52,7 +52,7 @@ from algorithms.params import params_to_dict, parse_params
 from benchmarks.protocol import SearchContext
 from benchmarks.space import SSS, SearchSpace
 
-__all__ = ["AlgorithmConformance", "drive", "proposals_in_fresh_process",
+__all__ = ["AlgorithmConformance", "drive", "proposals_in_fresh_processes",
            "synthetic_landscape"]
 
 FULL_BUDGET = 500  # the harness's default budget (benchmarks.protocol.DEFAULT_BUDGET)
@@ -170,23 +170,30 @@ _CHILD = (
 )
 
 
-def proposals_in_fresh_process(cls: type[Algorithm], params: Any, budget: int, seed: int,
-                               schedule: Sequence[int] | None, hash_seed: str) -> list[int]:
-    """:func:`synthetic_proposals` run in a new interpreter with ``PYTHONHASHSEED=hash_seed``.
+def proposals_in_fresh_processes(cls: type[Algorithm], params: Any, budget: int, seed: int,
+                                 schedule: Sequence[int] | None,
+                                 hash_seeds: Sequence[str] = ("1", "2")) -> list[list[int]]:
+    """:func:`synthetic_proposals` in new interpreters, one per ``PYTHONHASHSEED`` value.
 
-    The child sees this process's ``sys.path`` (so a plugin imported from a test directory
-    imports there too) and gets the class and parameters by pickle.
+    The children run side by side, see this process's ``sys.path`` (so a plugin imported from
+    a test directory imports there too) and get the class and parameters by pickle.
     """
-    env = {**os.environ, "PYTHONHASHSEED": hash_seed,
-           "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     payload = pickle.dumps((cls, params, budget, seed, None if schedule is None
                             else list(schedule)))
-    proc = subprocess.run([sys.executable, "-c", _CHILD], input=payload, env=env,
-                          capture_output=True, check=False, timeout=600)
-    assert proc.returncode == 0, (
-        f"the run in a fresh process failed:\n{proc.stderr.decode(errors='replace')[-2000:]}")
-    out: list[int] = json.loads(proc.stdout.decode().strip().splitlines()[-1])
-    return out
+    children = []
+    for hash_seed in hash_seeds:
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed,
+               "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        children.append(subprocess.Popen([sys.executable, "-c", _CHILD], env=env,
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE))
+    outputs = [child.communicate(payload, timeout=600) for child in children]
+    results = []
+    for child, (out, err) in zip(children, outputs, strict=True):
+        assert child.returncode == 0, (
+            f"the run in a fresh process failed:\n{err.decode(errors='replace')[-2000:]}")
+        results.append(json.loads(out.decode().strip().splitlines()[-1]))
+    return results
 
 
 @functools.lru_cache(maxsize=1)
@@ -264,8 +271,7 @@ class AlgorithmConformance:
         args = (algorithm_class, algorithm_params, 60, 321, [5, 1, 3])
         here = synthetic_proposals(*args)
         assert len(here) > 0
-        first = proposals_in_fresh_process(*args, hash_seed="1")
-        second = proposals_in_fresh_process(*args, hash_seed="2")
+        first, second = proposals_in_fresh_processes(*args, hash_seeds=("1", "2"))
         assert first == second, "proposals depend on PYTHONHASHSEED (hash() of str?)"
         assert first == here, "a fresh process proposes differently from this one"
 
