@@ -196,3 +196,10 @@ def test_settling_and_optimum_agree_with_naive_routes_and_are_monotone(rows, tol
     idx = np.array([index], dtype=float)
     hits = [k + 1 for k, i in enumerate(index) if i in (2, 4)]
     assert queries_to_optimum(idx, (2, 4)).tolist() == [float(hits[0]) if hits else np.inf]
+
+
+def test_a_difference_exactly_at_the_tolerance_counts_as_within():
+    tol = 0.1
+    edge = tol + 1e-9  # the documented float slack is part of the tolerance
+    values = np.array([[edge, 0.0], [edge * 1.001, 0.0]])
+    assert queries_to_settle(values, tol).tolist() == [1.0, 2.0]
