@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import importlib.util
 import json
 import os
 import shutil
@@ -197,6 +198,9 @@ def run_module(module: str, tests: list[str], max_children: int, keep: bool,
 
 def main(argv: list[str] | None = None) -> int:
     """Run the configured modules, print the per-module scores; 1 if any is below."""
+    if importlib.util.find_spec("mutmut") is None:
+        print('mutmut is not installed: pip install -e ".[mutation]"')
+        return 2
     config = tomllib.loads(CONFIG.read_text())
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--module", action="append", default=[],
