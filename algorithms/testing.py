@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
+import importlib.util
 import json
 import os
 import pickle
@@ -42,7 +44,7 @@ import random
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -163,11 +165,31 @@ def synthetic_proposals(cls: type[Algorithm], params: Any, budget: int, seed: in
     return [int(i) for a in asked for i in a]
 
 
-_CHILD = (
-    "import pickle, sys, json\n"
-    "from algorithms.testing import synthetic_proposals\n"
-    "print(json.dumps(synthetic_proposals(*pickle.load(sys.stdin.buffer))))\n"
-)
+_CHILD = "from algorithms.testing import _child_main; _child_main()\n"
+
+
+def _child_main() -> None:
+    """Entry point of a fresh process: import the class by name (or from its file), run, print.
+
+    A plugin loaded from a file (``load_plugin``) lives under a module name that only its
+    process knows, so the class travels as (module name, file, qualified name) and its module
+    is re-created from the file when the name does not import; the parameters, which may be
+    of a class nested in it, are unpickled only after that.
+    """
+    module_name, module_file, qualname, blob = pickle.load(sys.stdin.buffer)
+    if module_name not in sys.modules:
+        try:
+            importlib.import_module(module_name)
+        except ImportError:
+            spec = importlib.util.spec_from_file_location(module_name, module_file)
+            assert spec is not None and spec.loader is not None, module_file
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            spec.loader.exec_module(module)
+    cls = cast("type[Algorithm]",
+               functools.reduce(getattr, qualname.split("."), sys.modules[module_name]))
+    params, budget, seed, schedule = pickle.loads(blob)
+    print(json.dumps(synthetic_proposals(cls, params, budget, seed, schedule)))
 
 
 def proposals_in_fresh_processes(cls: type[Algorithm], params: Any, budget: int, seed: int,
@@ -176,10 +198,12 @@ def proposals_in_fresh_processes(cls: type[Algorithm], params: Any, budget: int,
     """:func:`synthetic_proposals` in new interpreters, one per ``PYTHONHASHSEED`` value.
 
     The children run side by side, see this process's ``sys.path`` (so a plugin imported from
-    a test directory imports there too) and get the class and parameters by pickle.
+    a test directory imports there too), get the class by name (see :func:`_child_main`) and
+    the parameters by pickle.
     """
-    payload = pickle.dumps((cls, params, budget, seed, None if schedule is None
-                            else list(schedule)))
+    blob = pickle.dumps((params, budget, seed, None if schedule is None else list(schedule)))
+    module_file = getattr(sys.modules[cls.__module__], "__file__", None)
+    payload = pickle.dumps((cls.__module__, module_file, cls.__qualname__, blob))
     children = []
     for hash_seed in hash_seeds:
         env = {**os.environ, "PYTHONHASHSEED": hash_seed,
