@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
 from algorithms._common import EMPTY, BudgetedAlgorithm
 from algorithms.params import ParamError, check, param
-from algorithms.registry import register
+from algorithms.registry import Preset, register
 from benchmarks.protocol import SearchContext
-from benchmarks.space import SearchSpace
+from benchmarks.space import SSS, SearchSpace
 
 
 def resolve_layer_order(spec: str, num_layers: int,
@@ -31,9 +31,10 @@ def resolve_layer_order(spec: str, num_layers: int,
     except ValueError:
         order = ()
     if sorted(order) != list(range(num_layers)):
+        example = ",".join(map(str, range(num_layers - 1, -1, -1)))
         raise ParamError(
-            f"layer_order must be forward, reverse, random or a permutation of "
-            f"0..{num_layers - 1} such as '{','.join(map(str, range(num_layers)))}'; got {spec!r}"
+            f"layer_order must be forward, reverse, random or an order of all {num_layers} "
+            f"layers, a permutation of 0..{num_layers - 1} such as '{example}'; got {spec!r}"
         )
     return order
 
@@ -68,78 +69,88 @@ def min_completion_flops(flops: np.ndarray, space: SearchSpace,
     return np.broadcast_to(reduced, shape).reshape(-1)
 
 
+TUNING_RECORD = "results/tuning/layernas.json"
+
+
 @register("layernas")
 class LayerNAS(BudgetedAlgorithm):
-    """LayerNAS: search one layer at a time, keeping the best ``top_k`` per FLOPs bucket.
+    """LayerNAS (Fan et al. 2023): one layer at a time, the best ``top_k`` per cost bucket.
 
-    One pass (the LayerNAS blog post's pseudocode): start from the base architecture whose
-    layers all hold the ``unsearched`` option; for each layer ``l`` in ``layer_order``, take
-    every candidate kept from the previous layer and make its children by setting ``l`` to
-    every option; skip the children that cannot satisfy the constraint whatever the layers
-    not searched yet become ("searchable": their least possible FLOPs already exceed the
-    limit); evaluate the rest (an architecture evaluated before is looked up, not queried
-    again). A searchable child whose unsearched layers at the unsearched option break the
-    constraint is evaluated through a feasible stand-in: those layers are lowered together to
-    the largest option that fits, so only feasible architectures are ever queried. Bucket
-    the evaluated children by FLOPs into ``num_buckets`` equal intervals (linear or log) over
-    their FLOPs range and keep the best ``top_k`` by validation accuracy per bucket
-    (the memo table); they are the candidates of the next layer. A pass costs at most
-    ``|S| + (L - 1) * H * k * |S|`` queries. If budget remains after a pass, the next pass
-    starts from the best feasible architecture found (its layers replace the unsearched
-    option), until ``passes`` passes ran (0: no limit) or a pass finds nothing new.
-    The algorithm uses its ``rng`` only for ``unsearched=random`` or ``layer_order=random``;
-    otherwise it is deterministic given the accuracies it is told.
+    As the paper and its blog post describe it: every layer starts at its most expensive
+    option (``unsearched=max``). For each layer ``l`` in ``layer_order``, every candidate
+    kept at the previous layer makes its children by setting ``l`` to every option; a child
+    is *searchable* only if some completion of the layers not searched yet can still land
+    within the FLOPs limit (their least possible FLOPs <= the limit); the others are dropped
+    unqueried. Each searchable child is evaluated **as built**, its unsearched layers still
+    at the expensive option, even when that breaks the limit: the query is charged and the
+    oracle flags it infeasible, so it ranks candidates but never becomes the incumbent (the
+    incumbent is the best *feasible* query). The evaluated children are bucketed by their
+    FLOPs into ``num_buckets`` (H) intervals and the best ``top_k`` (k) per bucket by
+    validation accuracy are the next layer's candidates (the memo table); an architecture
+    evaluated before is looked up, not queried again. The search ends after the last layer
+    (``passes=1``), or earlier when no candidate is left. A pass costs at most
+    ``|S| + (L - 1) * H * k * |S|`` queries; the rest of the budget is left unspent.
 
-    Defaults (H=5, k=3, unsearched=max, bucketing=log, layer_order=forward) were chosen by
-    measurement on the three datasets (FLOPs <= 50% of the largest model, 500 queries; one
-    run per setting, as these settings are deterministic), scoring the test accuracy of the
-    final incumbent averaged over CIFAR-10, CIFAR-100 and ImageNet16-120 at 100 and 500
-    queries, over a grid of 21 (H, k) pairs x 3 unsearched options x 2 bucketings x 2
-    orders x passes {1, unlimited}:
+    Not public for this space, so chosen here: H, k and the bucket boundaries (H equal
+    intervals of FLOPs or log FLOPs over the range of the layer's evaluated children) come
+    from the harness's tuning protocol with the budget every algorithm gets (record:
+    ``results/tuning/layernas.json``); the order candidates are expanded in (best validation
+    accuracy first, so a budget cut mid-layer drops the weakest) is the harness's choice.
+    The protocol chose H=8, k=2, linear buckets; its bound, 8 + 4 * 8 * 2 * 8 = 520 queries,
+    can exceed a 500-query budget, in which case the last layer's weakest candidates are not
+    expanded (the tuning score, measured at 500 queries, includes that).
 
-    * unsearched option: max 69.17 / 69.16 (mean at 100 / 500 queries), mid 68.03 / 69.02,
-      min 62.65 / 69.03. Holding unsearched layers wide (then lowered to fit) ranks the
-      early layers' options on near-final models; with min, the early layers are judged on
-      starved networks and the first 100 queries are wasted.
-    * order: forward 65.52 / 69.09, reverse 67.72 / 69.05 over all settings, but with
-      unsearched=max forward is better (69.43 / 69.25 vs 68.91 / 69.00).
-    * bucketing: linear and log are equal within 0.05 (69.07 both at 500); log is kept
-      because FLOPs span two orders of magnitude (1 to 137 MFLOPs on CIFAR).
-    * H, k (unsearched=max, forward): every pair gives 69.43 at 100 queries; at 500 most
-      give 69.43 (CIFAR-10 93.34, CIFAR-100 69.58, ImageNet16-120 45.37); the best single
-      cell, H=4/k=4 with linear buckets, 69.68 (CIFAR-100 70.32), its neighbours not; and
-      H=1/k=10..15 or H=2/k=6..8 less (68.57-68.82): several buckets matter more than a
-      deep top-k. H=5, k=3 sits on the plateau and one pass fits the 500-query budget
-      (bound 8 + 4*5*3*8 = 488 queries), so a run completes at least one full pass.
-    * passes: unlimited vs one pass differ by < 0.01 on average; unlimited is kept so
-      spare budget is used.
+    ``infeasible=stand-in`` keeps the harness's earlier variant (preset ``layernas:stand-in``,
+    with ``passes=0``): a child whose unsearched layers break the limit is replaced by a
+    feasible stand-in (those layers lowered together to the largest option that fits), so
+    only feasible architectures are queried; with ``passes=0`` the search restarts from the
+    best feasible architecture while budget remains. That is a harness invention, not the
+    paper. ``rng`` is used only for ``unsearched=random`` or ``layer_order=random``;
+    otherwise a run is deterministic given the accuracies it is told.
     """
+
+    proposes_infeasible: ClassVar[bool] = True   # as built: charged, flagged, never incumbent
 
     @dataclass(frozen=True)
     class Params:
         """Parameters of LayerNAS."""
 
-        num_buckets: int = param(5, "H: FLOPs buckets of the memo table", "measured")
-        top_k: int = param(3, "k: candidates kept per bucket", "measured")
+        num_buckets: int = param(
+            8, "H: FLOPs buckets of the memo table",
+            f"not published for this space: tuning protocol ({TUNING_RECORD})", low=1, high=8)
+        top_k: int = param(
+            2, "k: candidates kept per bucket",
+            f"not published for this space: tuning protocol ({TUNING_RECORD})", low=1, high=8)
+        bucketing: Literal["linear", "log"] = param(
+            "linear", "spacing of the FLOPs buckets",
+            f"bucket boundaries are not published: tuning protocol ({TUNING_RECORD})",
+            choices=())
+        infeasible: Literal["as-built", "stand-in"] = param(
+            "as-built", "evaluate children over the limit as built, or via a feasible stand-in",
+            "Fan et al. 2023 (as built); stand-in is a harness variant (layernas:stand-in)")
         unsearched: Literal["min", "mid", "max", "random"] = param(
             "max", "option held by layers not searched yet (random: drawn per run)",
-            "measured")
-        bucketing: Literal["linear", "log"] = param(
-            "log", "spacing of the FLOPs buckets", "measured")
+            "Fan et al. 2023 / LayerNAS blog: unsearched layers hold the most expensive option")
         layer_order: str = param(
             "forward", "forward, reverse, random or a permutation such as 4,3,2,1,0",
-            "LayerNAS searches input to output (forward)")
+            "Fan et al. 2023: layers are searched from input to output")
         passes: int = param(
-            0, "passes over all layers (0: repeat until the budget is spent)",
-            "harness choice: keep improving while budget remains")
+            1, "passes over all layers (0: repeat from the best until the budget is spent)",
+            "Fan et al. 2023: one pass over the layers; more is a harness extension")
 
         def __post_init__(self) -> None:
             check(self.num_buckets >= 1, "num_buckets must be at least 1")
             check(self.top_k >= 1, "top_k must be at least 1")
             check(self.passes >= 0, "passes must be >= 0 (0 = until the budget is spent)")
-            spec = self.layer_order.strip().lower()
-            if spec not in ("forward", "reverse", "random"):
-                resolve_layer_order(spec, len(spec.split(",")))
+            resolve_layer_order(self.layer_order, SSS.num_layers)
+
+    presets: ClassVar[dict[str, Preset]] = {
+        "stand-in": Preset(
+            {"infeasible": "stand-in", "passes": 0},
+            "the harness's earlier LayerNAS: feasible stand-ins for children over the limit, "
+            "passes until the budget is spent (not in the paper); H, k and bucketing as the "
+            "default's"),
+    }
 
     def __init__(self, context: SearchContext, rng: np.random.Generator,
                  params: Params | None = None) -> None:
@@ -201,7 +212,10 @@ class LayerNAS(BudgetedAlgorithm):
         children = children[lower[children] <= self.context.max_flops]     # searchable
         _, first = np.unique(children, return_index=True)
         children = children[np.sort(first)]
-        evaluated = self._stand_ins(children, searched)
+        if self.params.infeasible == "stand-in":
+            evaluated = self._stand_ins(children, searched)
+        else:                                       # as built: over the limit or not
+            evaluated = children
         keep = evaluated >= 0
         self._children, self._evaluated = children[keep], evaluated[keep]
         todo = self._evaluated[np.isnan(self._memo[self._evaluated])]

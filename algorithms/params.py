@@ -8,6 +8,7 @@ metadata, so the CLI can list them and the results can record them.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -29,9 +30,34 @@ class ParamError(HarnessError, ValueError):
     """A parameter value that cannot be converted to its declared type or is out of range."""
 
 
-def param(default: Any, help: str, source: str = "") -> Any:
-    """A dataclass field with a default, a one-line ``help`` and the ``source`` of the default."""
-    return dataclasses.field(default=default, metadata={"help": help, "source": source})
+def param(default: Any, help: str, source: str = "", *, choices: Sequence[Any] | None = None,
+          low: float | None = None, high: float | None = None, log: bool = False) -> Any:
+    """A dataclass field with a default, a one-line ``help`` and the ``source`` of the default.
+
+    ``choices`` or ``low``/``high`` (log-spaced with ``log``) declare the range the tuning
+    protocol (``nas-harness tune``) may search; a field without a range is never tuned.
+    ``bool`` and ``Literal`` fields may give ``choices=()`` to mean "every value of the type".
+    """
+    if (low is None) != (high is None):
+        raise ParamError("param(): give both low and high, or neither")
+    if low is not None and high is not None and (not low <= high or (log and low <= 0)):
+        raise ParamError(f"param(): bad range low={low!r}, high={high!r}, log={log}")
+    metadata: dict[str, Any] = {"help": help, "source": source}
+    if choices is not None:
+        metadata["choices"] = tuple(choices)
+    if low is not None:
+        metadata["range"] = (low, high, bool(log))
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+class _Required:
+    """The default of a field declared without one (prints as ``<required>``)."""
+
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+REQUIRED: Any = _Required()
 
 
 @dataclass(frozen=True)
@@ -43,6 +69,28 @@ class ParamSpec:
     default: Any
     help: str
     source: str
+    choices: tuple[Any, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    annotation: Any = None
+
+    @property
+    def tunable(self) -> bool:
+        """Whether the declaration gives a range the tuning protocol may search."""
+        return self.choices is not None or self.low is not None
+
+    def values(self) -> tuple[Any, ...] | None:
+        """The finite set of values of a ``choices`` range (``()``: every value of the type)."""
+        if self.choices is None:
+            return None
+        if self.choices:
+            return self.choices
+        if self.annotation is bool:
+            return (False, True)
+        if get_origin(self.annotation) is Literal:
+            return tuple(get_args(self.annotation))
+        raise ParamError(f"{self.name}: choices=() needs a bool or Literal type")
 
 
 def _hints(params_cls: type) -> dict[str, Any]:
@@ -78,10 +126,20 @@ def describe_params(params_cls: type) -> list[ParamSpec]:
         elif f.default_factory is not dataclasses.MISSING:
             default = f.default_factory()
         else:
-            default = dataclasses.MISSING
+            default = REQUIRED
+        low, high, log = f.metadata.get("range", (None, None, False))
         specs.append(ParamSpec(f.name, _type_name(hints.get(f.name, Any)), default,
-                               str(f.metadata.get("help", "")), str(f.metadata.get("source", ""))))
+                               str(f.metadata.get("help", "")), str(f.metadata.get("source", "")),
+                               f.metadata.get("choices"), low, high, log,
+                               hints.get(f.name, Any)))
     return specs
+
+
+def default_text(default: Any) -> str:
+    """``default 0.1``, or ``required (no default)`` for a field declared without one."""
+    if default is REQUIRED:
+        return "required (no default)"
+    return f"default {default!r}"
 
 
 def _convert(value: Any, tp: Any, name: str) -> Any:
@@ -135,14 +193,19 @@ def _convert(value: Any, tp: Any, name: str) -> Any:
     if tp is float:
         if isinstance(value, (bool, np.bool_)):
             raise ParamError(f"{name} must be a number; got {value!r}")
+        number = None
         if isinstance(value, (int, float, np.integer, np.floating)):
-            return float(value)
-        if isinstance(value, str):
+            number = float(value)
+        elif isinstance(value, str):
             try:
-                return float(value.strip())
+                number = float(value.strip())
             except ValueError:
                 pass
-        raise ParamError(f"{name} must be a number; got {value!r}")
+        if number is None:
+            raise ParamError(f"{name} must be a number; got {value!r}")
+        if not math.isfinite(number):  # inf/nan would only surface as NaN results later
+            raise ParamError(f"{name} must be a finite number; got {value!r}")
+        return number
     if tp is str:
         if isinstance(value, str):
             return value.strip()
@@ -175,7 +238,7 @@ def parse_params(algorithm_cls: type[Algorithm],
     params_cls = algorithm_cls.Params
     label = getattr(algorithm_cls, "name", "") or algorithm_cls.__name__
     specs = {s.name: s for s in describe_params(params_cls)}
-    valid = ", ".join(f"{s.name} ({s.type_name}, default {s.default!r})"
+    valid = ", ".join(f"{s.name} ({s.type_name}, {default_text(s.default)})"
                       for s in specs.values()) or "none"
     hints = _hints(params_cls) if dataclasses.is_dataclass(params_cls) else {}
     values = {}
@@ -188,6 +251,12 @@ def parse_params(algorithm_cls: type[Algorithm],
             values[key] = _convert(raw, hints.get(key, Any), key)
         except ParamError as exc:
             raise ParamError(f"{label}: {exc}. Parameters: {valid}") from None
+    required = [s.name for s in specs.values()
+                if s.default is REQUIRED and s.name not in values]
+    if required:
+        raise ParamError(f"{label}: parameter {', '.join(required)} has no default; give it "
+                         f"with --param {required[0]}=VALUE (or give the field a default in "
+                         f"its Params). Parameters: {valid}")
     try:
         return params_cls(**values)
     except (TypeError, ValueError) as exc:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from algorithms._common import EMPTY, BudgetedAlgorithm, sample_feasible
 from algorithms.params import param
-from algorithms.registry import register
+from algorithms.registry import Preset, register
 from benchmarks.protocol import SearchContext
 
 
@@ -28,9 +29,17 @@ class RandomSearch(BudgetedAlgorithm):
         replace: bool = param(
             False,
             "draw with replacement (a repeated architecture is charged again)",
-            "harness choice: without replacement never wastes a query; NATS-Bench's "
-            "random_size_func draws with replacement (replace=true reproduces it)",
+            "tuning protocol (results/tuning/random.json); NATS-Bench's random_size_func "
+            "draws with replacement: random:natsbench",
+            choices=(),
         )
+
+    presets: ClassVar[dict[str, Preset]] = {
+        "natsbench": Preset(
+            {"replace": True},
+            "NATS-Bench (Dong et al. 2021) exps/NATS-algos/random_wo_share.py: "
+            "random_size_func draws every architecture independently (with replacement)"),
+    }
 
     def __init__(self, context: SearchContext, rng: np.random.Generator,
                  params: Params | None = None) -> None:

@@ -4,6 +4,11 @@
 every module of the ``algorithms`` package (so dropping a file there adds a name) and the
 entry points of the group ``nas_harness.algorithms``; :func:`load_plugin` imports a ``.py``
 file from anywhere (the CLI's ``--plugin``).
+
+A class may declare named parameter presets (``presets = {"natsbench": Preset({...},
+"source")}``), usable wherever a name is as ``family:preset`` (e.g. ``evolution:natsbench``);
+a registered name containing ``:`` (a library adapter such as ``optuna:tpe``) wins over a
+preset of the same spelling.
 """
 
 from __future__ import annotations
@@ -15,9 +20,11 @@ import inspect
 import pkgutil
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from algorithms.base import Algorithm
 from algorithms.params import ParamError, params_to_dict, parse_params
@@ -26,13 +33,17 @@ from benchmarks.errors import HarnessError, UnknownNameError
 __all__ = [
     "ENTRY_POINT_GROUP",
     "ParamError",
+    "Preset",
     "RegistryError",
     "available_algorithms",
     "get_algorithm",
     "load_plugin",
     "params_to_dict",
     "parse_params",
+    "presets_of",
     "register",
+    "resolve_algorithm",
+    "resolve_params",
 ]
 
 ENTRY_POINT_GROUP = "nas_harness.algorithms"
@@ -47,6 +58,28 @@ _discovered = False
 
 class RegistryError(HarnessError, ValueError):
     """A name clash, a plugin that fails to import, or a class that is not an Algorithm."""
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named set of parameter values with where they come from (a paper, a code base).
+
+    Attributes:
+        params: ``{name: value}`` overrides of the algorithm's defaults.
+        source: where the values are published, shown by ``nas-harness list``.
+    """
+
+    params: Mapping[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", dict(self.params))
+
+
+def presets_of(cls: type[Algorithm]) -> dict[str, Preset]:
+    """The presets an algorithm class declares (its ``presets`` class attribute), by name."""
+    presets = getattr(cls, "presets", None) or {}
+    return dict(presets)
 
 
 def _source_of(cls: type) -> tuple[str, str] | None:
@@ -134,14 +167,43 @@ def available_algorithms() -> dict[str, type[Algorithm]]:
 
 
 def get_algorithm(name: str) -> type[Algorithm]:
-    """The class registered as ``name``; the error lists the known names."""
+    """The class registered as ``name`` (of its family for ``family:preset``).
+
+    The error lists the known names. Use :func:`resolve_algorithm` to get the preset's
+    parameters too.
+    """
+    return resolve_algorithm(name)[0]
+
+
+def resolve_algorithm(name: str) -> tuple[type[Algorithm], dict[str, Any]]:
+    """``name`` -> (class, preset parameters); ``{}`` for a plain registered name.
+
+    ``family:preset`` names a preset of the family's class unless ``family:preset`` itself is
+    registered (a library adapter), which wins.
+    """
     algos = available_algorithms()
-    if name not in algos:
-        raise UnknownNameError(
-            f"unknown algorithm {name!r}; known: {', '.join(algos) or 'none'}. An algorithm "
-            "defined in your own file needs `--plugin path/to/file.py`"
-        )
-    return algos[name]
+    if name in algos:
+        return algos[name], {}
+    family, sep, preset = name.partition(":") if isinstance(name, str) else ("", "", "")
+    if sep and family in algos:
+        presets = presets_of(algos[family])
+        if preset not in presets:
+            known = ", ".join(f"{family}:{p}" for p in presets) or "none"
+            raise UnknownNameError(
+                f"{family} has no preset {preset!r}; its presets: {known} "
+                "(`nas-harness list` shows them with their sources)"
+            )
+        return algos[family], dict(presets[preset].params)
+    raise UnknownNameError(
+        f"unknown algorithm {name!r}; known: {', '.join(algos) or 'none'}. An algorithm "
+        "defined in your own file needs `--plugin path/to/file.py`"
+    )
+
+
+def resolve_params(name: str, overrides: Mapping[str, object] | None = None) -> Any:
+    """The full ``Params`` of ``name`` (preset included) with ``overrides`` on top."""
+    cls, preset = resolve_algorithm(name)
+    return parse_params(cls, {**preset, **dict(overrides or {})})
 
 
 def load_plugin(path: str | Path) -> list[str]:

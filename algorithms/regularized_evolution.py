@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar, Literal
 
 import numpy as np
 
 from algorithms._common import EMPTY, BudgetedAlgorithm, Neighbourhood, sample_feasible
 from algorithms.params import check, param
-from algorithms.registry import register
+from algorithms.registry import Preset, register
 from benchmarks.protocol import SearchContext
+
+TUNING_RECORD = "results/tuning/evolution.json"
 
 
 @register("evolution")
@@ -18,11 +21,19 @@ class RegularizedEvolution(BudgetedAlgorithm):
 
     The population starts with ``population_size`` uniform feasible architectures (proposed
     as one batch). Each later step samples ``tournament_size`` members with replacement
-    (as NATS-Bench's ``regularized_ea.py``), mutates the best one by setting one random layer
-    to a different random option, and proposes that child alone; once told, the child joins
-    the population and the oldest member leaves. A child that breaks the constraint is
-    re-drawn, never evaluated (if no one-layer mutation of the parent is feasible, which the
-    monotone FLOPs of the size space make rare, a uniform feasible architecture is used).
+    (as NATS-Bench's ``regularized_ea.py``), mutates the best one in one random layer, and
+    proposes that child alone; once told, the child joins the population and the oldest
+    member leaves. ``mutation=different`` sets the layer to a different option;
+    ``mutation=resample`` draws the layer's option uniformly from all of them, so the child
+    may equal its parent and is then charged again (NATS-Bench's ``mutate_size_func`` and
+    PyGlove's ``Uniform`` mutator do this). A child that breaks the constraint is re-drawn,
+    never evaluated (if no one-layer mutation of the parent is feasible, which the monotone
+    FLOPs of the size space make rare, a uniform feasible architecture is used).
+
+    Defaults come from the harness's tuning protocol, the same budget and validation-only
+    score as every other algorithm (record: ``results/tuning/evolution.json``); the published
+    settings are presets: ``evolution:natsbench`` (population 10, sample size 3, resampling
+    mutation) and ``evolution:pyglove`` (population 50, tournament 10, resampling mutation).
     """
 
     @dataclass(frozen=True)
@@ -30,15 +41,32 @@ class RegularizedEvolution(BudgetedAlgorithm):
         """Parameters of regularized evolution."""
 
         population_size: int = param(
-            10, "members of the aging population",
-            "NATS-Bench (Dong et al. 2021), size space R-EA: population 10")
+            87, "members of the aging population",
+            f"tuning protocol ({TUNING_RECORD}); NATS-Bench's 10 is evolution:natsbench",
+            low=4, high=100, log=True)
         tournament_size: int = param(
-            3, "members sampled (with replacement) to pick each parent",
-            "NATS-Bench (Dong et al. 2021), size space R-EA: sample size 3")
+            20, "members sampled (with replacement) to pick each parent",
+            f"tuning protocol ({TUNING_RECORD}); NATS-Bench's 3 is evolution:natsbench",
+            low=2, high=25, log=True)
+        mutation: Literal["different", "resample"] = param(
+            "different", "mutated layer: a different option, or resampled (may stay the same)",
+            f"tuning protocol ({TUNING_RECORD}); NATS-Bench and PyGlove resample",
+            choices=())
 
         def __post_init__(self) -> None:
             check(self.population_size >= 1, "population_size must be at least 1")
             check(self.tournament_size >= 1, "tournament_size must be at least 1")
+
+    presets: ClassVar[dict[str, Preset]] = {
+        "natsbench": Preset(
+            {"population_size": 10, "tournament_size": 3, "mutation": "resample"},
+            "NATS-Bench (Dong et al. 2021) exps/NATS-algos/regularized_ea.py on the size "
+            "space: population 10, sample size 3, mutate_size_func resamples one layer"),
+        "pyglove": Preset(
+            {"population_size": 50, "tournament_size": 10, "mutation": "resample"},
+            "PyGlove's NATS-Bench example: pg.evolution.regularized_evolution(population_size"
+            "=50, tournament_size=10) with the Uniform mutator (resamples one decision)"),
+    }
 
     def __init__(self, context: SearchContext, rng: np.random.Generator,
                  params: Params | None = None) -> None:
@@ -62,10 +90,32 @@ class RegularizedEvolution(BudgetedAlgorithm):
             return self._proposed(sample_feasible(self.rng, self.context.feasible_indices(), k))
         picks = self.rng.integers(0, size, size=self.params.tournament_size)
         parent = int(self._pop_index[picks[np.argmax(self._pop_acc[picks])]])
-        child = self._hood.mutate(self.rng, parent, self._feasible_mask)
+        if self.params.mutation == "resample":
+            child = self._resample(parent)
+        else:
+            child = self._hood.mutate(self.rng, parent, self._feasible_mask)
         if child is None:
             child = int(sample_feasible(self.rng, self.context.feasible_indices(), 1)[0])
         return self._proposed(np.array([child], dtype=np.int64))
+
+    def _resample(self, parent: int) -> int | None:
+        """One layer uniform, then its option uniform over all options, re-drawn while infeasible.
+
+        Every (layer, option) pair has probability ``1 / (L * K_layer)``; the pairs that keep
+        the parent's own option all give the parent. Restricting to the feasible pairs and
+        renormalising is exactly re-drawing until feasible, with one uniform per call.
+        """
+        hood = self._hood
+        pos = hood.positions(parent)
+        cand = (parent - pos * hood.weights)[:, None] + hood.offsets          # (L, K)
+        prob = np.where(hood.valid_option, 1.0 / (len(pos) * hood.sizes)[:, None], 0.0)
+        ok = hood.valid_option & self._feasible_mask[np.where(hood.valid_option, cand, 0)]
+        if not ok.any():
+            return None
+        cand, prob = cand[ok], prob[ok]
+        cdf = np.cumsum(prob)
+        pick = int(np.searchsorted(cdf, self.rng.random() * cdf[-1], side="right"))
+        return int(cand[min(pick, len(cand) - 1)])
 
     def tell(self, indices: np.ndarray, valid_acc: np.ndarray) -> None:
         """Children join the population; once it is full, each one replaces the oldest."""

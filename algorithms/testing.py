@@ -21,14 +21,13 @@ more test runs the full budget on the real benchmark table when
 
 Optional fixtures: ``algorithm_params`` (a ``Params`` instance, default: the defaults) and
 ``seed_sensitive`` (``False`` for an algorithm that is deterministic given the accuracies it
-is told, such as LayerNAS with its defaults).
+is told, such as LayerNAS with its defaults). An algorithm that proposes architectures over
+the constraint on purpose (LayerNAS evaluates children as built) sets the class attribute
+``proposes_infeasible = True``: the kit then checks that its proposals are valid indices only.
 
-An algorithm that proposes infeasible architectures on purpose (e.g. a paper variant that
-charges them, as NATS-Bench does) declares the class attribute ``proposes_infeasible = True``;
-the kit then checks that its proposals are valid indices only.
-
-The algorithm class (and its module) must be importable by name in a child process for the
-cross-process determinism test: define plugins in a module, not inside a function.
+The algorithm class (and its module) must be importable by name -- or loaded from a plugin
+file -- in a child process for the cross-process determinism test: define plugins in a
+module, not inside a function.
 """
 
 from __future__ import annotations

@@ -4,13 +4,25 @@
 call. It reads the runs and the benchmark table they were made with, aggregates once (the tidy
 summary table every figure and table reads) and writes::
 
-    out_dir/figures/{curves,final_distribution,flops_scatter}.{png,pdf}
-    out_dir/tables/{summary,criteria,checkpoints,references}.csv (+ criteria.md, checkpoints.md)
+    out_dir/figures/{curves,final_distribution,flops_scatter,critical_difference,ranks,
+                     ecdf}.{png,pdf}
+    out_dir/tables/{summary,criteria,checkpoints,references,significance,ranks,anytime,aocc,
+                    final_architectures}.csv (+ .md of criteria, checkpoints, significance,
+                    ranks, aocc, final_architectures)
     out_dir/summary.md      (links the PNGs)
     out_dir/report.html     (figures embedded as base64 PNG; no other file needed)
 
+The statistics (see ``analysis.metrics.significance``, ``.ranks``, ``.anytime``) are computed
+at the checkpoints within the budget plus the budget itself: pairwise Mann-Whitney U tests
+Holm-corrected per (dataset, checkpoint) with A12 and bootstrap CIs, mean ranks with the
+Friedman and Nemenyi tests, and target-based ECDF/AOCC/ERT. The summary states every
+comparison at the budget with its test.
+
 Nothing in the outputs depends on the time or the machine (no timestamps, PDF creation date
-cleared), so a re-run on the same runs gives the same text files.
+cleared, a seeded bootstrap), so a re-run on the same runs gives the same text files. The one
+exception is the optional ``stamp`` (package version, commit, date, command line, experiment
+file) a caller passes to :func:`build_report`: it is shown in ``report.html`` only, as the
+"Produced by (provenance)" section, never in ``summary.md``.
 """
 
 from __future__ import annotations
@@ -32,22 +44,34 @@ from analysis.metrics.aggregate import (
     step_curves,
     summarize_curves,
 )
+from analysis.metrics.anytime import N_TARGETS, anytime, spans_for, spent_queries
+from analysis.metrics.architectures import arch_label, most_frequent_final
 from analysis.metrics.criteria import INDEX_COLUMN, SETTLE_TOL, criteria
+from analysis.metrics.ranks import RankTest, friedman_nemenyi, rank_table, ranks_over_queries
 from analysis.metrics.references import References, references
+from analysis.metrics.significance import ALPHA, claim, p_text, pairwise_tests
 from analysis.plots.curves import LEGEND_TITLE, dataset_order, panel_title, plot_curves
 from analysis.plots.distributions import plot_final_distributions
+from analysis.plots.ecdf import plot_ecdf
+from analysis.plots.ranks import plot_critical_difference, plot_ranks
 from analysis.plots.scatter import plot_flops_scatter
 from analysis.plots.style import algorithm_order
 from analysis.runs import SweepResults, load_results
 from analysis.tables import (
     DEFAULT_CHECKPOINTS,
+    anytime_display,
+    aocc_display,
     checkpoint_display,
     checkpoint_table,
     criteria_display,
     html_table,
     markdown_table,
+    order_pairs,
+    significance_display,
+    write_frame,
     write_tables,
 )
+from benchmarks.space import SSS
 from benchmarks.table import BenchmarkTable
 
 FIGURE_DPI = 150
@@ -55,7 +79,13 @@ FIGURES: dict[str, str] = {
     "curves": "Incumbent test accuracy over queries (mean, 25-75% band over runs)",
     "final_distribution": "Final test accuracy per run",
     "flops_scatter": "FLOPs and test accuracy of the architectures found, over the whole space",
+    "critical_difference": "Critical-difference diagram: mean rank over (dataset, checkpoint, "
+                           "run index) blocks, Nemenyi post-hoc test",
+    "ranks": "Mean rank over runs at every query (1 = best), one panel per dataset",
+    "ecdf": "Anytime ECDF: fraction of (run, target) pairs reached against queries, with AOCC",
 }
+MAIN_FIGURES: tuple[str, ...] = ("curves", "final_distribution", "flops_scatter")
+SUMMARY_ORDER: tuple[str, ...] = ("dataset", "algorithm", "query")
 
 
 @dataclass(frozen=True)
@@ -69,6 +99,15 @@ class Analysis:
     criteria: pd.DataFrame
     final: pd.DataFrame
     checkpoints: pd.DataFrame
+    stat_checkpoints: tuple[int, ...]
+    significance: pd.DataFrame
+    rank_test: RankTest
+    ranks: pd.DataFrame
+    anytime: pd.DataFrame
+    aocc: pd.DataFrame
+    ecdf: pd.DataFrame
+    spans: Mapping[str, float]
+    final_archs: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -90,23 +129,47 @@ class ReportPaths:
 
 def analyse(results: SweepResults, table: BenchmarkTable,
             checkpoints: Sequence[int] = DEFAULT_CHECKPOINTS) -> Analysis:
-    """Aggregate a sweep's runs once: curves, summary, references, criteria, checkpoints."""
+    """Aggregate a sweep's runs once: curves, summary, references, criteria, statistics."""
     runs = results.complete[["algorithm", "dataset", "run_id", "run"]]
     curves = step_curves(results.trajectories, results.budget, (VALUE_COLUMN, INDEX_COLUMN),
                          runs=runs)
     summary = summarize_curves(curves)
     datasets = dataset_order(runs["dataset"].unique())
+    algorithms = algorithm_order(runs["algorithm"].unique())
     refs = {d: references(table[d], results.protocol(d)) for d in datasets}
-    return Analysis(results, curves, summary, refs, criteria(curves, refs),
-                    final_runs(curves), checkpoint_table(summary, checkpoints))
+    points = stat_checkpoints(checkpoints, results.budget)
+    samples = {}
+    matrix = curves[VALUE_COLUMN]
+    for dataset in datasets:
+        for query in points:
+            samples[(dataset, query)] = {
+                alg: matrix[rows, query - 1] for (alg, ds), rows in curves.groups()
+                if ds == dataset}
+    significance = order_pairs(pairwise_tests(samples, order=algorithms))
+    rank_test = friedman_nemenyi(curves, algorithms, datasets, points)
+    spans = spans_for({d: table[d] for d in datasets},
+                      {d: results.protocol(d) for d in datasets}, refs)
+    per_target, areas, ecdf = anytime(curves, refs, spans, spent_queries(results.complete))
+    final = final_runs(curves)
+    return Analysis(results, curves, summary, refs, criteria(curves, refs), final,
+                    checkpoint_table(summary, checkpoints), points, significance, rank_test,
+                    ranks_over_queries(curves, algorithms, datasets), per_target, areas, ecdf,
+                    spans, most_frequent_final(final, {d: table[d] for d in datasets}))
+
+
+def stat_checkpoints(checkpoints: Sequence[int], budget: int) -> tuple[int, ...]:
+    """The checkpoints of the statistics: those within the budget, and the budget itself."""
+    return tuple(sorted({int(c) for c in checkpoints if 1 <= int(c) <= budget} | {budget}))
 
 
 def references_frame(refs: Mapping[str, References]) -> pd.DataFrame:
-    """The reference lines as a table (one row per dataset)."""
+    """The reference lines as a table (one row per dataset; architectures also as strings)."""
     rows = []
     for ref in refs.values():
         row = asdict(ref)
         row["optimal_indices"] = " ".join(str(i) for i in ref.optimal_indices)
+        row["best_by_valid_arch"] = SSS.format(ref.best_by_valid_index)
+        row["best_test_arch"] = SSS.format(ref.best_test_index)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -176,11 +239,11 @@ def _params_frame(results: SweepResults) -> pd.DataFrame:
 def _refs_display(refs: Mapping[str, References]) -> pd.DataFrame:
     return pd.DataFrame([{
         "dataset": panel_title(d),
-        "best-by-validation feasible arch (index)": r.best_by_valid_index,
+        "best-by-validation feasible arch": arch_label(r.best_by_valid_index),
         "its validation acc (%)": f"{r.best_by_valid_valid_acc:.2f}",
         "its test acc (%)": f"{r.best_by_valid_test_acc:.2f}",
         "best feasible test acc (%)": f"{r.best_test_acc:.2f}",
-        "best feasible test arch (index)": r.best_test_index,
+        "best feasible test arch": arch_label(r.best_test_index),
     } for d, r in refs.items()])
 
 
@@ -194,20 +257,107 @@ def _kv_html(pairs: Sequence[tuple[str, str]]) -> str:
     ) + "</table>"
 
 
-def _sections(a: Analysis, table: BenchmarkTable) -> list[tuple[str, str, Any]]:
-    """(title, kind, content) in report order; kind is 'kv', 'table', 'figures' or 'text'."""
+def _claims(a: Analysis) -> list[str]:
+    """Every comparison at the budget in words, each with its test (corrected p, A12)."""
+    sig = a.significance
+    if sig.empty:
+        return ["only one algorithm: nothing to compare"]
+    at_budget = sig[sig["query"] == a.results.budget]
+    return [f"{panel_title(str(row['dataset']))}: {claim(row)}"
+            for row in at_budget.to_dict("records")]
+
+
+def _rank_lines(a: Analysis) -> list[tuple[str, str]]:
+    t = a.rank_test
+    points = ", ".join(map(str, a.stat_checkpoints))
+    blocks = (f"{t.n_blocks} (dataset, checkpoint, run index) blocks; checkpoints {points}; "
+              "the checkpoints of one run are correlated, so the p-values are somewhat "
+              "optimistic (the per-checkpoint pairwise tests are not)")
+    if not t.tested:
+        return [("blocks", blocks), ("Friedman / Nemenyi", t.note)]
+    apart = [f"{x} vs {y}" for i, x in enumerate(t.nemenyi.index)
+             for y in t.nemenyi.columns[i + 1:] if t.nemenyi.loc[x, y] < t.alpha]
+    return [("blocks", blocks),
+            ("Friedman test", f"chi-square = {t.statistic:.2f}, p {p_text(t.p_value)} "
+                              f"({len(t.mean_ranks)} algorithms)"),
+            ("Nemenyi critical difference", f"{t.critical_difference:.3f} mean-rank units at "
+                                            f"alpha = {t.alpha:g}"),
+            ("pairs Nemenyi separates", ", ".join(apart) or "none")]
+
+
+def _anytime_lines(a: Analysis) -> list[tuple[str, str]]:
+    spans = ", ".join(f"{panel_title(d)} 0..{v:.2f}" for d, v in a.spans.items())
+    return [("targets", f"{N_TARGETS} regret levels below the best-by-validation feasible "
+                        "architecture's test accuracy, evenly spaced down to the median test "
+                        f"accuracy of the feasible architectures (points: {spans})"),
+            ("reached", "the first query at which the incumbent's test accuracy is at least "
+                        "the target"),
+            ("AOCC", "area under the ECDF over log queries, normalised to [0, 1]"),
+            ("ERT", "COCO's expected running time: queries spent by all runs until they "
+                    "reached the target or stopped, divided by the successful runs ('inf': "
+                    "none reached it); full grid in tables/anytime.csv")]
+
+
+def _final_arch_display(frame: pd.DataFrame) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    order = {d: i for i, d in enumerate(dataset_order(frame["dataset"].unique()))}
+    alg = {x: i for i, x in enumerate(algorithm_order(frame["algorithm"].unique()))}
+    frame = frame.assign(_k=frame["dataset"].map(order) * 10_000 + frame["algorithm"].map(alg))
+    frame = frame.sort_values("_k", kind="stable")
+    return pd.DataFrame({
+        "dataset": frame["dataset"].map(panel_title), "algorithm": frame["algorithm"],
+        "most frequent final arch": [f"{i} ({s})" for i, s in
+                                     zip(frame["arch_index"], frame["arch"], strict=True)],
+        "runs ending there": [f"{r} of {n} ({100 * x:.0f}%)" for r, n, x in
+                              zip(frame["runs_there"], frame["n_runs"], frame["share"],
+                                  strict=True)],
+        "distinct final archs": frame["distinct_finals"],
+        "its test acc (%)": [f"{v:.2f}" for v in frame["test_acc"]],
+    }).reset_index(drop=True)
+
+
+def _sections(a: Analysis, table: BenchmarkTable, *, full: bool = True,
+              stamp: Mapping[str, str] | None = None) -> list[tuple[str, str, Any]]:
+    """(title, kind, content) in report order; kind is 'kv', 'table', 'figures' or 'text'.
+
+    ``full`` (the HTML page) shows the pairwise tests at every checkpoint; the Markdown
+    summary shows those at the budget and links the full table. ``stamp`` adds a "Produced by"
+    section (HTML only: it changes with every run, the Markdown must not).
+    """
     facts, sources = _provenance(table)
     failed = a.results.failed
-    sections: list[tuple[str, str, Any]] = [
+    sig = a.significance
+    shown = sig if full else sig[sig["query"] == a.results.budget]
+    sig_title = ("Pairwise tests (two-sided Mann-Whitney U, Holm-corrected within each dataset "
+                 f"and checkpoint, alpha = {ALPHA:g}; Vargha-Delaney A12; mean with bootstrap "
+                 "95% CI)" + ("" if full else " at the budget; every checkpoint in "
+                              "tables/significance.md"))
+    sections: list[tuple[str, str, Any]] = []
+    if stamp:
+        sections.append(("Produced by (provenance)", "kv",
+                         [(str(k), str(v)) for k, v in stamp.items()]))
+    sections += [
         ("Protocol", "kv", _protocol_lines(a)),
         ("Data provenance", "kv", facts),
         ("Source files", "table", sources),
-        ("Figures", "figures", list(FIGURES)),
+        ("Figures", "figures", list(MAIN_FIGURES)),
+        ("What the numbers say (at the budget, each with its test)", "text", _claims(a)),
         ("Reference lines", "table", _refs_display(a.refs)),
         ("Quality, stability, efficiency (final = at the budget)", "table",
          criteria_display(a.criteria)),
         ("Test accuracy at checkpoints (mean ± standard error)", "table",
          checkpoint_display(a.checkpoints) if len(a.checkpoints) else pd.DataFrame()),
+        (sig_title, "table", significance_display(shown)),
+        ("Rankings (Friedman and Nemenyi over datasets and checkpoints)", "kv", _rank_lines(a)),
+        ("Mean ranks (1 = best)", "table", rank_table(a.rank_test)),
+        ("Rank figures", "figures", ["critical_difference", "ranks"]),
+        ("Anytime performance (targets, ECDF, AOCC, ERT)", "kv", _anytime_lines(a)),
+        ("Area under the ECDF (AOCC)", "table", aocc_display(a.aocc)),
+        ("Success rate / ERT in queries (target accuracy) at five points of the target grid",
+         "table", anytime_display(a.anytime)),
+        ("Anytime figure", "figures", ["ecdf"]),
+        ("Most frequent final architecture", "table", _final_arch_display(a.final_archs)),
         ("Algorithms and parameters", "table", _params_frame(a.results)),
     ]
     if len(failed):
@@ -221,13 +371,14 @@ def _caption(stem: str) -> str:
     return FIGURES[stem] + (f"; legend: {LEGEND_TITLE}" if stem == "curves" else "")
 
 
-def _render_sections(a: Analysis, table: BenchmarkTable, heading: Callable[[str], str],
+def _render_sections(sections: Sequence[tuple[str, str, Any]], heading: Callable[[str], str],
                      kv: Callable[[Sequence[tuple[str, str]]], str],
                      frame: Callable[[pd.DataFrame], str], empty: str,
-                     figure: Callable[[str], str]) -> list[str]:
+                     figure: Callable[[str], str],
+                     text: Callable[[Sequence[str]], str]) -> list[str]:
     """The report's sections in one format, so Markdown and HTML cannot drift apart."""
     out = []
-    for title, kind, content in _sections(a, table):
+    for title, kind, content in sections:
         out.append(heading(title))
         if kind == "kv":
             out.append(kv(content))
@@ -235,17 +386,21 @@ def _render_sections(a: Analysis, table: BenchmarkTable, heading: Callable[[str]
             out.append(frame(content) if len(content) else empty)
         elif kind == "figures":
             out.extend(figure(stem) for stem in content)
+        elif kind == "text":
+            out.append(text(content))
     return out
 
 
 def render_markdown(a: Analysis, table: BenchmarkTable) -> str:
-    """The Markdown summary (figures linked as ``figures/*.png``)."""
+    """The Markdown summary (figures linked as ``figures/*.png``; no provenance stamp)."""
     out = ["# nas-harness results\n",
            "Tables (CSV, full precision) in `tables/`, figures (PNG, PDF) in `figures/`, the "
            "whole report as one page in `report.html`.\n"]
     out += _render_sections(
-        a, table, lambda title: f"## {title}\n", _kv_markdown, markdown_table, "(none)\n",
-        lambda stem: f"![{FIGURES[stem]}](figures/{stem}.png)\n\n*{_caption(stem)}.*\n")
+        _sections(a, table, full=False), lambda title: f"## {title}\n", _kv_markdown,
+        markdown_table, "(none)\n",
+        lambda stem: f"![{FIGURES[stem]}](figures/{stem}.png)\n\n*{_caption(stem)}.*\n",
+        lambda lines: "".join(f"- {line}\n" for line in lines))
     return "\n".join(out)
 
 
@@ -260,7 +415,8 @@ figure{margin:1em 0}img{max-width:100%;height:auto}figcaption{font-size:.85em;co
 """
 
 
-def render_html(a: Analysis, table: BenchmarkTable, figure_dir: Path) -> str:
+def render_html(a: Analysis, table: BenchmarkTable, figure_dir: Path,
+                stamp: Mapping[str, str] | None = None) -> str:
     """The self-contained HTML page: every figure embedded as a base64 PNG data URI."""
 
     def figure(stem: str) -> str:
@@ -270,14 +426,17 @@ def render_html(a: Analysis, table: BenchmarkTable, figure_dir: Path) -> str:
 
     body = ["<h1>nas-harness results</h1>"]
     body += _render_sections(
-        a, table, lambda title: f"<h2>{html.escape(title)}</h2>", _kv_html, html_table,
-        "<p>(none)</p>", figure)
+        _sections(a, table, full=True, stamp=stamp),
+        lambda title: f"<h2>{html.escape(title)}</h2>", _kv_html, html_table,
+        "<p>(none)</p>", figure,
+        lambda lines: "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in lines) + "</ul>")
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             "<title>nas-harness results</title>"
             f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
 
 
-def write_report(a: Analysis, table: BenchmarkTable, out_dir: Path | str) -> ReportPaths:
+def write_report(a: Analysis, table: BenchmarkTable, out_dir: Path | str, *,
+                 stamp: Mapping[str, str] | None = None) -> ReportPaths:
     """Write figures, tables, ``summary.md`` and ``report.html`` of an analysis."""
     out = Path(out_dir)
     fig_dir, table_dir = out / "figures", out / "tables"
@@ -288,25 +447,44 @@ def write_report(a: Analysis, table: BenchmarkTable, out_dir: Path | str) -> Rep
     figures += _save(fig, fig_dir / "final_distribution")
     fig, _ = plot_flops_scatter(a.final, {d: table[d] for d in a.refs}, a.refs)
     figures += _save(fig, fig_dir / "flops_scatter")
+    figures += _save(plot_critical_difference(a.rank_test), fig_dir / "critical_difference")
+    figures += _save(plot_ranks(a.ranks), fig_dir / "ranks")
+    figures += _save(plot_ecdf(a.ecdf, a.aocc, a.spans), fig_dir / "ecdf")
 
     paths = write_tables(a.criteria, a.checkpoints, table_dir)
     summary_csv = table_dir / "summary.csv"
-    a.summary.to_csv(summary_csv, index=False, float_format="%.6g")
+    rest = [c for c in a.summary.columns if c not in SUMMARY_ORDER]
+    a.summary[[*SUMMARY_ORDER, *rest]].to_csv(summary_csv, index=False, float_format="%.6g")
     refs_csv = table_dir / "references.csv"
     references_frame(a.refs).to_csv(refs_csv, index=False, float_format="%.6g")
+    stats_tables: list[Path] = []
+    stats_tables += write_frame(a.significance, table_dir / "significance.csv",
+                                table_dir / "significance.md",
+                                significance_display(a.significance))
+    stats_tables += write_frame(rank_table(a.rank_test), table_dir / "ranks.csv",
+                                table_dir / "ranks.md")
+    stats_tables += write_frame(a.anytime, table_dir / "anytime.csv")
+    stats_tables += write_frame(a.aocc, table_dir / "aocc.csv", table_dir / "aocc.md",
+                                aocc_display(a.aocc))
+    stats_tables += write_frame(a.final_archs, table_dir / "final_architectures.csv",
+                                table_dir / "final_architectures.md",
+                                _final_arch_display(a.final_archs))
 
     summary_md = out / "summary.md"
     summary_md.write_text(render_markdown(a, table), encoding="utf-8")
     report = out / "report.html"
-    report.write_text(render_html(a, table, fig_dir), encoding="utf-8")
+    report.write_text(render_html(a, table, fig_dir, stamp), encoding="utf-8")
     tables = (summary_csv, refs_csv, paths.criteria_csv, paths.criteria_md,
-              paths.checkpoints_csv, paths.checkpoints_md)
+              paths.checkpoints_csv, paths.checkpoints_md, *stats_tables)
     return ReportPaths(out, report, summary_md, summary_csv, tuple(figures), tables)
 
 
 def build_report(runs_dir: Path | str, out_dir: Path | str, *,
                  table: BenchmarkTable | None = None,
-                 checkpoints: Sequence[int] = DEFAULT_CHECKPOINTS) -> ReportPaths:
+                 checkpoints: Sequence[int] = DEFAULT_CHECKPOINTS,
+                 algorithms: Sequence[str] | None = None,
+                 datasets: Sequence[str] | None = None, runs: int | None = None,
+                 stamp: Mapping[str, str] | None = None) -> ReportPaths:
     """Load the runs under ``runs_dir`` and the benchmark table; write the report to ``out_dir``.
 
     Args:
@@ -314,7 +492,14 @@ def build_report(runs_dir: Path | str, out_dir: Path | str, *,
         out_dir: where the report goes (created).
         table: the benchmark table (default: ``benchmarks.data.store.load_table()``); it must be the
             table the runs were made with (checked by checksum).
-        checkpoints: query numbers of the checkpoint table.
+        checkpoints: query numbers of the checkpoint table (the statistics use those within
+            the budget plus the budget).
+        algorithms: only these algorithm labels (an experiment's; default: all).
+        datasets: only these datasets (default: all).
+        runs: only run indices ``0..runs-1`` (default: all).
+        stamp: provenance shown in a "Produced by" section of ``report.html`` only (e.g.
+            package version, git commit, date, command line, experiment file), in the given
+            order; ``summary.md`` never carries it, so it stays deterministic.
 
     Returns:
         The paths written; ``.report`` is the HTML page.
@@ -323,5 +508,6 @@ def build_report(runs_dir: Path | str, out_dir: Path | str, *,
         from benchmarks.data.store import load_table
 
         table = load_table()
-    results = load_results(runs_dir, table_checksum=table.provenance.checksum)
-    return write_report(analyse(results, table, checkpoints), table, out_dir)
+    results = load_results(runs_dir, table_checksum=table.provenance.checksum,
+                           algorithms=algorithms, datasets=datasets, runs=runs)
+    return write_report(analyse(results, table, checkpoints), table, out_dir, stamp=stamp)

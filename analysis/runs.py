@@ -2,8 +2,10 @@
 
 The inventory comes from the sidecars (``<out>/<dataset>/<algorithm>/run-NNN.json``), so a
 run that made no query still counts and failed runs are reported, not silently dropped. All
-runs of one report must share one protocol (budget, fidelity, FLOPs constraint) and one
-benchmark table: mixing them would put incomparable numbers on one axis.
+runs of one report must share one protocol (budget, fidelity, FLOPs constraint), one master
+seed and one benchmark table, and the runs of one label on one dataset one configuration
+(algorithm, parameters): mixing them would put incomparable numbers on one axis or average
+two different things under one name.
 """
 
 from __future__ import annotations
@@ -19,11 +21,18 @@ import pandas as pd
 from benchmarks.datasets import get_dataset
 from benchmarks.errors import DataIntegrityError, DataNotFoundError, ProtocolError
 from benchmarks.protocol import Protocol
-from benchmarks.run_files import iter_sidecars, load_runs, read_sidecar
+from benchmarks.run_files import (
+    configuration_key,
+    configuration_of,
+    describe_difference,
+    iter_sidecars,
+    load_runs,
+    read_sidecar,
+)
 
 INVENTORY_COLUMNS: tuple[str, ...] = (
     "run_id", "algorithm", "algorithm_name", "dataset", "run", "status", "budget", "fidelity",
-    "max_flops_fraction", "master_seed", "table_checksum", "params", "queries",
+    "max_flops_fraction", "master_seed", "table_checksum", "params", "queries", "configuration",
 )
 
 
@@ -90,7 +99,23 @@ def _inventory_row(record: Mapping[str, Any]) -> dict[str, Any]:
         "table_checksum": record.get("table_checksum", ""),
         "params": json.dumps(record.get("params", {}), sort_keys=True),
         "queries": (record.get("result") or {}).get("queries", 0),
+        "configuration": configuration_key(configuration_of(record)),
     }
+
+
+def _one_configuration_per_label(complete: pd.DataFrame, runs_dir: Path) -> None:
+    """Refuse a label whose complete runs on a dataset were made with different settings."""
+    for (dataset, label), group in complete.groupby(["dataset", "algorithm"], sort=True):
+        keys = group["configuration"].drop_duplicates().tolist()
+        if len(keys) < 2:
+            continue
+        first, second = (json.loads(k) for k in keys[:2])
+        have, other = describe_difference(first, second)
+        raise ProtocolError(
+            f"{runs_dir}/{dataset}/{label} holds runs of {len(keys)} configurations ({have} "
+            f"vs {other}); a report shows one configuration per label: re-run one of them "
+            "with another --label or --out (or --force to replace the other)"
+        )
 
 
 def _single(inventory: pd.DataFrame, column: str, runs_dir: Path) -> Any:
@@ -98,7 +123,8 @@ def _single(inventory: pd.DataFrame, column: str, runs_dir: Path) -> Any:
     if len(values) != 1:
         raise ProtocolError(
             f"the runs in {runs_dir} mix {column} values {values}; a report compares runs "
-            "under one protocol and one table: put each sweep in its own directory"
+            "under one protocol, master seed and table: put each sweep in its own directory "
+            "(or report one experiment: `nas-harness report EXPERIMENT.toml`)"
         )
     return values[0]
 
@@ -146,11 +172,13 @@ def load_results(runs_dir: Path | str, *, table_checksum: str | None = None,
     if complete.empty:
         raise DataNotFoundError(f"every run under {root} failed; see the tracebacks in their "
                                 ".json sidecars")
+    _one_configuration_per_label(complete, root)
     budget = int(_single(complete, "budget", root))
     fidelity = str(_single(complete, "fidelity", root))
     fraction = _single(complete, "max_flops_fraction", root)
     fraction = None if fraction is None or pd.isna(fraction) else float(fraction)
     checksum = str(_single(complete, "table_checksum", root))
+    _single(complete, "master_seed", root)
     if table_checksum is not None and checksum != table_checksum:
         raise DataIntegrityError(
             f"the runs in {root} were made with benchmark table {checksum[:12]}..., but the "

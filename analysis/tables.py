@@ -1,7 +1,9 @@
-"""The result tables in Markdown and CSV: criteria per (dataset, algorithm) and checkpoints.
+"""The result tables in Markdown and CSV: criteria, checkpoints and the statistics tables.
 
 CSV files keep full precision (for re-analysis); Markdown files are rounded for reading.
-``inf`` in an efficiency column means the median run never got there within the budget.
+Every CSV starts with the same columns in the same order: dataset, algorithm (or the pair
+``algorithm_a``, ``algorithm_b``), query. ``inf`` in an efficiency column means the median
+run never got there within the budget.
 """
 
 from __future__ import annotations
@@ -142,3 +144,102 @@ def write_tables(crit: pd.DataFrame, checkpoints: pd.DataFrame, out_dir: Path) -
     checkpoints.to_csv(paths.checkpoints_csv, index=False, float_format="%.6g")
     paths.checkpoints_md.write_text(checkpoint_markdown(checkpoints), encoding="utf-8")
     return paths
+
+
+# -- statistics tables (significance, ranks, anytime, final architectures) -------------------
+
+def _ci(mean: float, low: float, high: float) -> str:
+    if np.isnan(mean):
+        return "n/a"
+    return f"{mean:.2f} [{low:.2f}, {high:.2f}]"
+
+
+def _p_text(value: float) -> str:
+    if np.isnan(value):
+        return "n/a"
+    return "< 0.0001" if value < 1e-4 else f"{value:.4f}"  # same digits as the claims
+
+
+def significance_display(sig: pd.DataFrame) -> pd.DataFrame:
+    """The pairwise tests for reading: means with bootstrap CIs, corrected p, A12, verdict."""
+    if sig.empty:
+        return pd.DataFrame()
+    verdict = [("not tested (" + n + ")") if np.isnan(p) else
+               (f"{b} higher" if s else "no significant difference") + (f"; {n}" if n else "")
+               for p, s, b, n in zip(sig["p_holm"], sig["significant"], sig["better"],
+                                     sig["note"], strict=True)]
+    return pd.DataFrame({
+        "dataset": sig["dataset"].map(panel_title),
+        "A": sig["algorithm_a"], "B": sig["algorithm_b"], "query": sig["query"],
+        "mean A [95% CI]": [_ci(m, lo, hi) for m, lo, hi in
+                            zip(sig["mean_a"], sig["ci_low_a"], sig["ci_high_a"], strict=True)],
+        "mean B [95% CI]": [_ci(m, lo, hi) for m, lo, hi in
+                            zip(sig["mean_b"], sig["ci_low_b"], sig["ci_high_b"], strict=True)],
+        "p (Holm)": [_p_text(p) for p in sig["p_holm"]],
+        "A12 = P(A > B) (effect)": [("n/a" if np.isnan(a) else f"{a:.2f} ({e})")
+                         for a, e in zip(sig["a12"], sig["effect"], strict=True)],
+        "verdict": verdict,
+    }).reset_index(drop=True)
+
+
+def order_pairs(sig: pd.DataFrame) -> pd.DataFrame:
+    """Pair rows in dataset order, then checkpoint, then the pair in the algorithm order."""
+    if sig.empty:
+        return sig
+    ds = {d: i for i, d in enumerate(dataset_order(sig["dataset"].unique()))}
+    algs = algorithm_order(set(sig["algorithm_a"]) | set(sig["algorithm_b"]))
+    alg = {a: i for i, a in enumerate(algs)}
+    key = pd.DataFrame({"d": sig["dataset"].map(ds), "q": sig["query"],
+                        "a": sig["algorithm_a"].map(alg), "b": sig["algorithm_b"].map(alg)})
+    return sig.loc[key.sort_values(["d", "q", "a", "b"], kind="stable").index].reset_index(
+        drop=True)
+
+
+def aocc_display(aocc: pd.DataFrame) -> pd.DataFrame:
+    """AOCC per (dataset, algorithm) for reading."""
+    if aocc.empty:
+        return pd.DataFrame()
+    frame = _order(aocc)
+    return pd.DataFrame({
+        "dataset": frame["dataset"].map(panel_title), "algorithm": frame["algorithm"],
+        "runs": frame["n_runs"], "targets": frame["n_targets"],
+        "AOCC (log queries)": [f"{v:.3f}" for v in frame["aocc"]],
+        "targets reached at the budget (%)": [f"{100 * v:.1f}" for v in frame["final_fraction"]],
+    }).reset_index(drop=True)
+
+
+def anytime_display(per_target: pd.DataFrame,
+                    fractions: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 1.0)) -> pd.DataFrame:
+    """Success rate / ERT at a few targets, as fractions of each dataset's regret span.
+
+    Each dataset has its own span, so columns name the place in the grid (0: the
+    best-by-validation architecture's accuracy, 100%: the median feasible one); the full
+    grid is in anytime.csv.
+    """
+    if per_target.empty:
+        return pd.DataFrame()
+    rows = []
+    for (dataset, algorithm), part in per_target.groupby(["dataset", "algorithm"], sort=False):
+        part = part.sort_values("target_regret")
+        row: dict[str, object] = {"dataset": dataset, "algorithm": algorithm}
+        for f in fractions:
+            r = part.iloc[round(f * (len(part) - 1))]
+            ert = "inf" if math.isinf(r["ert"]) else f"{r['ert']:.0f}"
+            row[f"regret {100 * f:.0f}% of span"] = (
+                f"{100 * r['success_rate']:.0f}% / {ert} (≥ {r['target_acc']:.2f})")
+        rows.append(row)
+    wide = _order(pd.DataFrame(rows))
+    wide["dataset"] = wide["dataset"].map(panel_title)
+    return wide.reset_index(drop=True)
+
+
+def write_frame(frame: pd.DataFrame, csv: Path, md: Path | None = None,
+                display: pd.DataFrame | None = None) -> list[Path]:
+    """Write ``frame`` as CSV (full precision) and, when given, its display as Markdown."""
+    csv.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(csv, index=False, float_format="%.6g")
+    if md is None:
+        return [csv]
+    shown = frame if display is None else display
+    md.write_text(markdown_table(shown) if len(shown) else "(none)\n", encoding="utf-8")
+    return [csv, md]

@@ -49,8 +49,9 @@ class Protocol:
         if not isinstance(self.budget, (int, np.integer)) or self.budget < 1:
             raise ProtocolError(f"the query budget must be a positive integer, got {self.budget!r}")
         if self.max_flops_fraction is not None and not 0 < self.max_flops_fraction <= 1:
-            raise ProtocolError(
-                f"max_flops_fraction must be in (0, 1] or None, got {self.max_flops_fraction!r}"
+            raise ProtocolError(  # inf and nan too: None ('none') is how to say no constraint
+                f"max_flops_fraction must be in (0, 1] like 0.5, or None ('none' on the command "
+                f"line) for no constraint; got {self.max_flops_fraction!r}"
             )
 
     def max_flops(self, table: DatasetTable) -> float:

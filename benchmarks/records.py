@@ -108,6 +108,6 @@ def summary(trajectory: pa.Table) -> dict[str, Any]:
         if last >= 0:
             out["incumbent_valid_acc"] = float(trajectory.column("incumbent_valid_acc")[n - 1]
                                                .as_py())
-            out["incumbent_test_acc"] = float(trajectory.column("incumbent_test_acc")[n - 1]
-                                              .as_py())
+            test = float(trajectory.column("incumbent_test_acc")[n - 1].as_py())
+            out["incumbent_test_acc"] = test if np.isfinite(test) else None  # table without it
     return out

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from benchmarks.datasets import get_dataset
 from benchmarks.records import TRAJECTORY_SCHEMA
 
@@ -62,9 +64,83 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _plain(value: Any) -> Any:
+    """``value`` with numpy scalars as Python ones; a float32 as the decimal it was written as.
+
+    ``float(np.float32(0.1))`` is ``0.10000000149011612``; the shortest text that round-trips
+    the float32 (``str``) is ``0.1``, which is what the sidecar should say.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(str(value)) if value.dtype.itemsize < 8 else float(value)
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_plain(v) for v in value]
+    return value
+
+
 def sidecar_text(record: Mapping[str, Any]) -> str:
     """The canonical JSON text of a sidecar (sorted keys, so equal records are equal bytes)."""
-    return json.dumps(record, sort_keys=True, indent=1, allow_nan=False) + "\n"
+    return json.dumps(_plain(record), sort_keys=True, indent=1, allow_nan=False) + "\n"
+
+
+CONFIGURATION_KEYS: tuple[str, ...] = (
+    "algorithm", "algorithm_name", "params", "dataset", "protocol", "master_seed",
+    "table_checksum",
+)
+
+
+def configuration_of(record: Mapping[str, Any]) -> dict[str, Any]:
+    """What a run shares with every run of its configuration: its identity less the run index.
+
+    ``record`` is a sidecar (or :meth:`RunTask.identity`): label, registry name (a preset
+    included), full parameters, dataset, protocol, master seed and table checksum. Two runs
+    of one label and dataset belong together exactly when these are equal.
+    """
+    seed = record.get("seed")
+    return {
+        "algorithm": record.get("algorithm"),
+        "algorithm_name": record.get("algorithm_name", record.get("algorithm")),
+        "params": _plain(record.get("params") or {}),
+        "dataset": record.get("dataset"),
+        "protocol": _plain(record.get("protocol") or {}),
+        "master_seed": seed.get("entropy") if isinstance(seed, Mapping) else None,
+        "table_checksum": record.get("table_checksum", ""),
+    }
+
+
+def configuration_key(config: Mapping[str, Any]) -> str:
+    """A canonical text of a configuration (equal configurations, equal keys)."""
+    return json.dumps(_plain(config), sort_keys=True, separators=(",", ":"))
+
+
+def _flat(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, Mapping):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def describe_difference(stored: Mapping[str, Any], asked: Mapping[str, Any]) -> tuple[str, str]:
+    """Both configurations by the fields that differ: ``("master_seed=0", "master_seed=5")``."""
+    a, b = _flat(stored), _flat(asked)
+    left, right = [], []
+    for key in sorted(set(a) | set(b)):
+        if a.get(key, "<unset>") == b.get(key, "<unset>"):
+            continue
+        x, y = a.get(key, "<unset>"), b.get(key, "<unset>")
+        if key == "table_checksum":
+            x, y = str(x)[:12] + "...", str(y)[:12] + "..."
+        left.append(f"{key}={x}")
+        right.append(f"{key}={y}")
+    return ", ".join(left) or "(identical)", ", ".join(right) or "(identical)"
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -104,13 +180,24 @@ def write_failed(paths: RunPaths, record: Mapping[str, Any]) -> None:
     atomic_write(paths.sidecar, sidecar_text(full).encode("utf-8"))
 
 
+_SIDECAR_KEYS = ("run_id", "algorithm", "dataset", "run", "status")
+
+
 def read_sidecar(path: Path) -> dict[str, Any] | None:
-    """A sidecar's record, or None when missing or unreadable (then the run is incomplete)."""
+    """A sidecar's record, or None when missing, unreadable or not a run's sidecar.
+
+    A JSON file that lacks a run's identity (a stray ``{}``, another tool's file) is not a
+    run: it is treated as absent (the run, if any, is redone; reports skip it).
+    """
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return record if isinstance(record, dict) else None
+    if not isinstance(record, dict) or any(key not in record for key in _SIDECAR_KEYS):
+        return None
+    if not isinstance(record["run"], int) or isinstance(record["run"], bool):
+        return None
+    return record
 
 
 def complete_record(paths: RunPaths, fingerprint: str | None = None,
@@ -203,3 +290,40 @@ def load_runs(out_dir: Path | str, *, datasets: Iterable[str] | None = None,
         tables.append(pq.read_table(pa.BufferReader(data), schema=TRAJECTORY_SCHEMA))
     table = pa.concat_tables(tables) if tables else TRAJECTORY_SCHEMA.empty_table()
     return table.to_pandas()
+
+
+PARAM_PREFIX = "param_"
+
+
+def load_runs_with_params(out_dir: Path | str, *, datasets: Iterable[str] | None = None,
+                          algorithms: Iterable[str] | None = None) -> Any:
+    """:func:`load_runs` plus each run's configuration as columns.
+
+    Added columns: ``algorithm_name`` (registry name, preset included), ``master_seed``,
+    ``budget``, ``fidelity``, ``max_flops_fraction`` (and any other protocol field) and one
+    ``param_<name>`` column per algorithm parameter (empty for algorithms without it). The
+    prefix keeps them apart from the trajectory's ``params`` column (the model's size).
+    """
+    import pandas as pd
+
+    runs = load_runs(out_dir, datasets=datasets, algorithms=algorithms)
+    rows = []
+    for sidecar in iter_sidecars(out_dir):
+        record = read_sidecar(sidecar)
+        if record is None or record.get("status") != STATUS_COMPLETE:
+            continue
+        config = configuration_of(record)
+        row: dict[str, Any] = {"run_id": record.get("run_id"),
+                               "algorithm_name": config["algorithm_name"],
+                               "master_seed": config["master_seed"]}
+        protocol = config["protocol"] if isinstance(config["protocol"], Mapping) else {}
+        row.update({str(k): v for k, v in protocol.items()})
+        params = config["params"] if isinstance(config["params"], Mapping) else {}
+        row.update({f"{PARAM_PREFIX}{k}": (json.dumps(v) if isinstance(v, (list, dict)) else v)
+                    for k, v in params.items()})
+        rows.append(row)
+    if not rows:
+        return runs
+    extra = pd.DataFrame(rows).drop_duplicates("run_id")
+    extra = extra.drop(columns=[c for c in extra.columns if c in runs.columns and c != "run_id"])
+    return runs.merge(extra, on="run_id", how="left", validate="many_to_one")

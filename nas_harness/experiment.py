@@ -7,6 +7,7 @@ the benchmark table is :func:`nas_harness.sweep.plan_sweep`'s job.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,14 +21,38 @@ __all__ = [
     "PAPER_ALGORITHMS",
     "AlgorithmSpec",
     "SweepSpec",
+    "check_label",
     "reproduce_spec",
 ]
 
 PAPER_ALGORITHMS: tuple[str, ...] = (
-    "layernas", "random", "evolution", "ppo", "reinforce",
+    "layernas", "layernas:stand-in", "random", "evolution", "ppo", "reinforce",
 )
-"""The algorithms of the paper's experiment (``nas-harness reproduce``)."""
+"""The algorithms of the paper's experiment (``nas-harness reproduce``): the paper's five, plus
+the harness's LayerNAS variant (``layernas:stand-in``) beside the paper's LayerNAS."""
 MAX_RUNS = 100_000
+_LABEL_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:+=,@-]*$")
+
+
+def check_label(label: Any) -> str:
+    """``label`` if it is a plain name, else a ProtocolError saying what a label may be.
+
+    A label is a directory name under ``<out>/<dataset>/``: a path (``a/b``, ``../x``,
+    ``/abs``), an empty or hidden name would write outside the results root or where
+    ``report`` does not look.
+    """
+    text = label if isinstance(label, str) else ""
+    if _LABEL_RE.match(text) and ".." not in text:
+        return text
+    why = ("is empty" if not str(label).strip() else
+           "is a path" if any(c in str(label) for c in "/\\") or ".." in str(label) else
+           "has characters a label may not have")
+    raise ProtocolError(
+        f"the label {label!r} {why}: a label is one directory name of letters, digits and "
+        "_ . : + = , @ - (not starting with '.' or '-', no '/' or '..'); e.g. --label "
+        "evolution-p20"
+    )
+
 
 
 @dataclass(frozen=True)
@@ -48,6 +73,7 @@ class AlgorithmSpec:
         object.__setattr__(self, "params", tuple((str(k), v) for k, v in self.params))
         if not self.label:
             object.__setattr__(self, "label", self.name)
+        check_label(self.label)
 
     @classmethod
     def coerce(cls, item: AlgorithmSpec | str | Sequence[Any]) -> AlgorithmSpec:
@@ -78,6 +104,8 @@ class SweepSpec:
         fidelity: ``"90"`` (default) or ``"12"``.
         max_flops_fraction: FLOPs at most this fraction of the largest model (None: no limit).
         master_seed: entropy of every run's ``SeedSequence`` (fixed, so sweeps reproduce).
+        protocol_options: further :class:`Protocol` fields by name (``(name, value)`` pairs or
+            a mapping), for protocol fields beyond budget, fidelity and FLOPs fraction.
     """
 
     algorithms: tuple[Any, ...]
@@ -87,8 +115,14 @@ class SweepSpec:
     fidelity: str = "90"
     max_flops_fraction: float | None = DEFAULT_FLOPS_FRACTION
     master_seed: int = 0
+    protocol_options: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
+        options = self.protocol_options
+        if isinstance(options, Mapping):
+            options = tuple(options.items())
+        object.__setattr__(self, "protocol_options",
+                           tuple(sorted((str(k), v) for k, v in options)))
         algos = tuple(AlgorithmSpec.coerce(a) for a in (
             (self.algorithms,) if isinstance(self.algorithms, (str, AlgorithmSpec))
             else self.algorithms))
@@ -116,9 +150,23 @@ class SweepSpec:
         object.__setattr__(self, "algorithms", algos)
         object.__setattr__(self, "datasets", datasets)
         # the protocol checks budget, fidelity and fraction with clear messages
-        Protocol(datasets[0], budget=self.budget, fidelity=self.fidelity,
-                 max_flops_fraction=self.max_flops_fraction)
+        self.protocol(datasets[0])
         object.__setattr__(self, "fidelity", str(self.fidelity))
+
+    def protocol(self, dataset: str) -> Protocol:
+        """The sweep's protocol on ``dataset``."""
+        import dataclasses
+
+        known = {f.name for f in dataclasses.fields(Protocol)} - {
+            "dataset", "budget", "fidelity", "max_flops_fraction"}
+        unknown = sorted(set(dict(self.protocol_options)) - known)
+        if unknown:
+            raise ProtocolError(
+                f"unknown protocol field(s) {', '.join(unknown)}; the protocol has: budget, "
+                f"fidelity, max_flops_fraction{''.join(', ' + k for k in sorted(known))}")
+        return Protocol(dataset, budget=self.budget, fidelity=self.fidelity,
+                        max_flops_fraction=self.max_flops_fraction,
+                        **dict(self.protocol_options))
 
     @property
     def num_runs(self) -> int:

@@ -8,8 +8,10 @@ Parquet with fixed settings so equal trajectories are equal files, byte for byte
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -22,9 +24,33 @@ from algorithms.search_loop import run_search
 from benchmarks.oracle import Oracle
 from benchmarks.protocol import Protocol
 from benchmarks.records import TRAJECTORY_SCHEMA, incumbents
+from benchmarks.run_files import configuration_of
 from benchmarks.space import SSS
 from benchmarks.table import DatasetTable
 from nas_harness.seeding import RunSeeds, run_seeds
+
+# protocol fields every sidecar has always recorded, even at their defaults
+_CORE_PROTOCOL_FIELDS = ("budget", "fidelity", "max_flops_fraction")
+
+
+def protocol_record(protocol: Protocol) -> dict[str, Any]:
+    """The protocol's fields as JSON (the dataset aside): what a run's identity records.
+
+    Derived from the Protocol dataclass itself, so a field added to it enters every run's
+    identity without touching this code. A field beyond budget, fidelity and FLOPs fraction is
+    recorded only when it differs from its default, so adding an optional field leaves the
+    fingerprints of existing runs (which used the default) unchanged.
+    """
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(protocol):
+        if f.name == "dataset":
+            continue
+        value = getattr(protocol, f.name)
+        if f.name not in _CORE_PROTOCOL_FIELDS and f.default is not dataclasses.MISSING \
+                and value == f.default:
+            continue
+        out[f.name] = value
+    return out
 
 
 @dataclass(frozen=True)
@@ -43,6 +69,8 @@ class RunTask:
         fidelity: ``"90"`` or ``"12"``.
         max_flops_fraction: FLOPs constraint as a fraction of the largest model, or None.
         master_seed: entropy of the sweep's ``SeedSequence``.
+        protocol_options: further :class:`Protocol` fields (sorted ``(name, value)`` pairs),
+            for protocol fields beyond budget, fidelity and FLOPs fraction.
     """
 
     algorithm: str
@@ -54,9 +82,13 @@ class RunTask:
     fidelity: str = "90"
     max_flops_fraction: float | None = 0.5
     master_seed: int = 0
+    protocol_options: tuple[tuple[str, Any], ...] = ()
     _seeds: RunSeeds = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if isinstance(self.protocol_options, Mapping):
+            object.__setattr__(self, "protocol_options",
+                               tuple(sorted(self.protocol_options.items())))
         object.__setattr__(self, "_seeds",
                            run_seeds(self.master_seed, self.algorithm, self.dataset, self.run))
 
@@ -69,7 +101,8 @@ class RunTask:
     def protocol(self) -> Protocol:
         """The protocol the run is judged under."""
         return Protocol(self.dataset, budget=self.budget, fidelity=self.fidelity,
-                        max_flops_fraction=self.max_flops_fraction)
+                        max_flops_fraction=self.max_flops_fraction,
+                        **dict(self.protocol_options))
 
     @property
     def seeds(self) -> RunSeeds:
@@ -90,11 +123,17 @@ class RunTask:
             "params": self.params_dict,
             "dataset": self.dataset,
             "run": self.run,
-            "protocol": {"budget": self.budget, "fidelity": self.fidelity,
-                         "max_flops_fraction": self.max_flops_fraction},
+            "protocol": protocol_record(self.protocol),
             "seed": self.seeds.to_dict(),
             "table_checksum": table_checksum,
         }
+
+    def configuration(self, table_checksum: str) -> dict[str, Any]:
+        """What this run shares with the other runs of its label and dataset (no run index).
+
+        A results directory ``<out>/<dataset>/<label>`` holds runs of one configuration only.
+        """
+        return configuration_of(self.identity(table_checksum))
 
     def fingerprint(self, table_checksum: str) -> str:
         """sha256 of :meth:`identity`: a stored run with another fingerprint is stale."""

@@ -1,7 +1,10 @@
 """Sweeps: algorithms x datasets x runs, planned, validated, executed, resumed.
 
 ``run_sweep(spec, out_dir)`` validates everything before any work (names, parameters, budget,
-constraint), skips runs already complete on disk, and hands the rest to
+constraint), takes the directory's lock (one writer per directory), refuses a directory whose
+``<dataset>/<label>`` holds complete runs of another configuration (another algorithm,
+parameters, protocol, master seed or table: runs are never silently replaced or mixed), skips
+runs already complete on disk, and hands the rest to
 :func:`nas_harness.executors.execute_runs` (in-process, a local process pool or a Dask cluster).
 Each run's result depends only on its :class:`RunTask`, and the files are produced by the same
 code everywhere, so every executor writes the same bytes. A run that raises is recorded as
@@ -19,45 +22,73 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from algorithms.registry import (
     RegistryError,
-    get_algorithm,
     load_plugin,
     params_to_dict,
     parse_params,
+    resolve_algorithm,
 )
 from benchmarks.data.store import load_table
-from benchmarks.errors import ProtocolError
-from benchmarks.protocol import DEFAULT_BUDGET, Protocol, SearchContext
+from benchmarks.errors import HarnessError, ProtocolError
+from benchmarks.protocol import DEFAULT_BUDGET, SearchContext
 from benchmarks.run_files import (
+    STATUS_COMPLETE,
     TIMING_FIELD,
     RunPaths,
     complete_record,
+    configuration_key,
+    configuration_of,
+    describe_difference,
     load_runs,
+    read_sidecar,
     remove_temporaries,
     run_paths,
 )
 from benchmarks.table import BenchmarkTable
 from nas_harness import __version__
-from nas_harness.executors import PluginSource, RunOutcome, default_workers, execute_runs
+from nas_harness.executors import (
+    DEFAULT_RUN_TIMEOUT,
+    PluginSource,
+    RunOutcome,
+    check_out_dir,
+    default_workers,
+    execute_runs,
+)
 from nas_harness.experiment import PAPER_ALGORITHMS, AlgorithmSpec, SweepSpec, reproduce_spec
+from nas_harness.progress import note
 from nas_harness.runner import RunTask
 
+LOCK_NAME = ".nas-harness.lock"
+
 __all__ = [
+    "LOCK_NAME",
     "PAPER_ALGORITHMS",
     "TIMING_FIELD",
     "AlgorithmSpec",
+    "ConfigurationConflict",
+    "DirectoryBusy",
     "RunOutcome",
     "SweepPlan",
     "SweepResult",
     "SweepSpec",
+    "check_configurations",
     "default_workers",
     "load_runs",
     "plan_sweep",
     "reproduce_spec",
     "run_sweep",
 ]
+
+
+class ConfigurationConflict(HarnessError, ValueError):
+    """The output directory holds complete runs of another configuration under a label."""
+
+
+class DirectoryBusy(HarnessError, RuntimeError):
+    """Another sweep holds the output directory's lock."""
 
 
 @dataclass(frozen=True)
@@ -160,8 +191,8 @@ def plan_sweep(spec: SweepSpec, table: BenchmarkTable,
     sources = _read_plugins(plugins)
     resolved = []
     for algo in spec.algorithms:
-        cls = get_algorithm(algo.name)
-        full = params_to_dict(parse_params(cls, dict(algo.params)))
+        cls, preset = resolve_algorithm(algo.name)   # family:preset -> its published values
+        full = params_to_dict(parse_params(cls, {**preset, **dict(algo.params)}))
         resolved.append((algo, tuple(sorted(full.items()))))
     for dataset in spec.datasets:
         dt = table[dataset]
@@ -169,10 +200,10 @@ def plan_sweep(spec: SweepSpec, table: BenchmarkTable,
         if spec.budget > available:
             raise ProtocolError(
                 f"a budget of {spec.budget} queries exceeds the {available} architectures with "
-                f"data on {dataset}; use --budget {min(available, DEFAULT_BUDGET)} or less"
+                f"data on {dataset}; use --budget {available} or less (the default is "
+                f"{DEFAULT_BUDGET})"
             )
-        protocol = Protocol(dataset, budget=spec.budget, fidelity=spec.fidelity,
-                            max_flops_fraction=spec.max_flops_fraction)
+        protocol = spec.protocol(dataset)
         if protocol.fidelity not in dt.fidelities:
             raise ProtocolError(
                 f"fidelity hp={protocol.fidelity} is not in the table of {dataset} (it has "
@@ -182,7 +213,8 @@ def plan_sweep(spec: SweepSpec, table: BenchmarkTable,
     tasks = tuple(
         RunTask(algorithm=algo.label, algorithm_name=algo.name, params=params, dataset=dataset,
                 run=run, budget=spec.budget, fidelity=spec.fidelity,
-                max_flops_fraction=spec.max_flops_fraction, master_seed=spec.master_seed)
+                max_flops_fraction=spec.max_flops_fraction, master_seed=spec.master_seed,
+                protocol_options=spec.protocol_options)
         for dataset in spec.datasets for algo, params in resolved for run in range(spec.runs)
     )
     return SweepPlan(spec, tasks, tuple(t.fingerprint(checksum) for t in tasks),
@@ -194,52 +226,161 @@ def _default_table() -> BenchmarkTable:
     return load_table()
 
 
+def _run_files_in(directory: Path) -> list[tuple[Path, dict | None]]:
+    """Every ``run-NNN.json`` of one ``<dataset>/<label>`` directory, with its record."""
+    if not directory.is_dir():
+        return []
+    return [(path, read_sidecar(path)) for path in sorted(directory.glob("run-*.json"))
+            if not path.name.startswith(".")]
+
+
+def _remove_run(sidecar: Path) -> None:
+    for path in (sidecar, sidecar.with_suffix(".parquet")):
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def check_configurations(plan: SweepPlan, out_dir: Path, *, force: bool = False) -> int:
+    """Refuse (or with ``force`` remove) runs of another configuration where the plan writes.
+
+    Each ``<out>/<dataset>/<label>`` directory holds runs of one configuration. Complete runs
+    of another one raise :class:`ConfigurationConflict` naming both configurations and the
+    way out; with ``force`` they are deleted (every run index, so none is left to mix). Failed
+    runs of another configuration hold no result and are deleted either way. Returns how
+    many runs were deleted.
+    """
+    checksum = plan.versions.get("table_checksum", "")
+    wanted: dict[Path, dict] = {}
+    for task in plan.tasks:
+        directory = run_paths(out_dir, task.dataset, task.algorithm, 0).directory
+        if directory not in wanted:
+            wanted[directory] = task.configuration(checksum)
+    conflicts: list[tuple[Path, dict, dict, list[Path]]] = []
+    stale: list[Path] = []  # failed runs of another configuration: nothing to lose
+    for directory, config in wanted.items():
+        key = configuration_key(config)
+        others: dict[str, tuple[dict, list[Path]]] = {}
+        for sidecar, record in _run_files_in(directory):
+            if record is None:
+                continue  # torn: redone (or ignored) like any incomplete run
+            stored = configuration_of(record)
+            if configuration_key(stored) == key:
+                continue
+            if record.get("status") != STATUS_COMPLETE:
+                stale.append(sidecar)
+                continue
+            others.setdefault(configuration_key(stored), (stored, []))[1].append(sidecar)
+        for stored, sidecars in others.values():
+            conflicts.append((directory, stored, config, sidecars))
+    if conflicts and not force:
+        directory, stored, config, sidecars = conflicts[0]
+        have, ask = describe_difference(stored, config)
+        more = (f" (and {len(conflicts) - 1} more director"
+                f"{'y' if len(conflicts) == 2 else 'ies'})" if len(conflicts) > 1 else "")
+        raise ConfigurationConflict(
+            f"{directory} holds {len(sidecars)} complete run(s) of another configuration "
+            f"({have}) than this sweep ({ask}){more}; nothing was run. Use another --out or "
+            "--label (in an experiment file: output or the algorithm's label) to keep both, "
+            "or --force to replace them"
+        )
+    doomed = stale + [sidecar for *_, sidecars in conflicts for sidecar in sidecars]
+    for sidecar in doomed:
+        _remove_run(sidecar)
+    return len(doomed)
+
+
+def _out_path(out_dir: Path | str) -> Path:
+    if isinstance(out_dir, str) and not out_dir.strip():
+        raise ProtocolError("the results directory is empty (--out \"\"); name a directory, "
+                            "e.g. --out runs/my-sweep")
+    return Path(out_dir)
+
+
+def _lock(out: Path, timeout: float) -> Any:
+    """The directory's lock, held for the whole sweep (fails with a clear line when taken)."""
+    from filelock import FileLock, Timeout
+
+    check_out_dir(out)  # a file in the way, or no write permission: one line, no work
+    lock = FileLock(str(out / LOCK_NAME))
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout:
+        raise DirectoryBusy(
+            f"another sweep is writing to {out} (it holds {out / LOCK_NAME}); wait for it "
+            "to finish, or use another --out"
+        ) from None
+    except OSError as exc:
+        raise ProtocolError(f"cannot lock the results directory {out} "
+                            f"({exc.strerror or exc}); choose another --out") from None
+    return lock
+
+
 def run_sweep(spec: SweepSpec, out_dir: Path | str, *, workers: int | None = None,
               scheduler: str | None = None, force: bool = False, progress: bool = True,
-              plugins: Iterable[str | Path] = (), table: BenchmarkTable | None = None
-              ) -> SweepResult:
+              plugins: Iterable[str | Path] = (), table: BenchmarkTable | None = None,
+              lock_timeout: float = 0.0,
+              run_timeout: float | None = DEFAULT_RUN_TIMEOUT) -> SweepResult:
     """Run every not-yet-complete run of ``spec`` and store it under ``out_dir``.
 
     Args:
         spec: the sweep.
         out_dir: results root (``<out>/<dataset>/<algorithm>/run-NNN.{parquet,json}``).
-        workers: local processes (default: the CPU cores available; 1 runs in-process).
+        workers: local processes (default: the CPU cores available; capped at them with a
+            warning; 1 runs in this process, without isolation).
         scheduler: address of a Dask scheduler (``tcp://host:port``); overrides ``workers``.
-        force: recompute complete runs too.
-        progress: show a tqdm bar on stderr (only when it is a terminal).
+        force: recompute complete runs too, and replace runs of another configuration.
+        progress: show progress on stderr (a bar on a terminal, plain lines otherwise).
         plugins: ``.py`` files registering extra algorithms (loaded in every worker).
         table: the benchmark table (default: ``benchmarks.data.store.load_table()``).
+        lock_timeout: seconds to wait for another sweep's lock on ``out_dir`` (0: fail at
+            once with :class:`DirectoryBusy`; negative: wait as long as it takes).
+        run_timeout: seconds after which a run is stopped and recorded as failed (None: no
+            limit).
 
     Returns:
         The summary; ``result.ok`` is False when some run failed (the others are stored).
+
+    Raises:
+        ConfigurationConflict: ``out_dir`` holds complete runs of another configuration under
+            one of the sweep's labels (nothing is run; ``force`` replaces them).
+        DirectoryBusy: another sweep writes to ``out_dir``.
 
     The local pool starts workers with ``forkserver``, which imports the calling script as
     ``__mp_main__``: a script that calls ``run_sweep`` with several workers needs the usual
     ``if __name__ == "__main__":`` guard.
     """
     start = time.perf_counter()
+    out = _out_path(out_dir)
     if table is None:
+        note("loading the benchmark table (built and cached on first use)", progress)
         table = _default_table()
     plan = plan_sweep(spec, table, plugins)
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
                                 or workers < 1):
         raise ProtocolError(f"workers must be a positive integer, got {workers!r}")
-    out = Path(out_dir)
     digest = hashlib.sha256("\n".join(plan.fingerprints).encode("ascii")).hexdigest()
-    pending = []
-    for task, fingerprint in zip(plan.tasks, plan.fingerprints, strict=True):
-        paths = run_paths(out, task.dataset, task.algorithm, task.run)
-        if force or complete_record(paths, fingerprint) is None:
-            pending.append((task, fingerprint))
-    skipped = len(plan.tasks) - len(pending)
-    if not pending:
-        return SweepResult(out, len(plan.tasks), skipped, (), time.perf_counter() - start,
-                           digest)
-    remove_temporaries({run_paths(out, t.dataset, t.algorithm, 0).directory
-                        for t, _ in pending})
-    outcomes = execute_runs(pending, table, plan.versions, plan.plugins, out,
-                            workers=workers or default_workers(), scheduler=scheduler,
-                            progress=progress)
+    lock = _lock(out, lock_timeout)
+    try:
+        check_configurations(plan, out, force=force)
+        pending = []
+        for task, fingerprint in zip(plan.tasks, plan.fingerprints, strict=True):
+            paths = run_paths(out, task.dataset, task.algorithm, task.run)
+            if force or complete_record(paths, fingerprint) is None:
+                pending.append((task, fingerprint))
+        skipped = len(plan.tasks) - len(pending)
+        if not pending:
+            return SweepResult(out, len(plan.tasks), skipped, (),
+                               time.perf_counter() - start, digest)
+        remove_temporaries({run_paths(out, t.dataset, t.algorithm, 0).directory
+                            for t, _ in pending})
+        note(f"{len(pending)} runs to compute ({skipped} already complete) -> {out}", progress)
+        outcomes = execute_runs(pending, table, plan.versions, plan.plugins, out,
+                                workers=workers, scheduler=scheduler, progress=progress,
+                                run_timeout=run_timeout)
+    finally:
+        lock.release()
     order = {task.run_id: i for i, (task, _) in enumerate(pending)}
     outcomes.sort(key=lambda o: order[o.run_id])
     return SweepResult(out, len(plan.tasks), skipped, tuple(outcomes),

@@ -107,6 +107,65 @@ class TFlaky(Algorithm):
 '''
 
 
+HOSTILE_PLUGIN_SOURCE = '''
+"""An algorithm that breaks the rules in the way its ``mode`` names (isolation tests)."""
+import os
+import random
+import signal
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from algorithms.base import Algorithm
+from algorithms.registry import register
+
+
+@register("t_hostile")
+class THostile(Algorithm):
+    """Uniform proposals, after doing ``mode`` on the first ask."""
+
+    @dataclass(frozen=True)
+    class Params:
+        mode: str = "none"
+
+    def ask(self, max_batch):
+        mode = self.params.mode
+        if mode == "sys_exit":
+            sys.exit(3)
+        if mode == "os_exit":
+            os._exit(4)
+        if mode == "sigkill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        if mode == "hang":
+            while True:
+                time.sleep(0.02)
+        if mode == "np_random":
+            np.random.seed(1)
+        if mode == "py_random":
+            random.random()
+        if mode == "overflow":
+            np.exp(np.array([1000.0]))
+        if mode == "nan":
+            np.array([np.inf]) - np.array([np.inf])
+        return self.rng.integers(0, 32768, size=max_batch)
+
+    def tell(self, indices, valid_acc):
+        pass
+'''
+
+
+@lru_cache(maxsize=1)
+def hostile_plugin_path() -> Path:
+    """The file of ``t_hostile`` (its ``mode`` parameter picks the misbehaviour)."""
+    directory = Path(tempfile.mkdtemp(prefix="nas-harness-test-hostile-"))
+    atexit.register(shutil.rmtree, directory, True)
+    path = directory / "hostile_algorithm.py"
+    path.write_text(textwrap.dedent(HOSTILE_PLUGIN_SOURCE), encoding="utf-8")
+    return path
+
+
 @lru_cache(maxsize=1)
 def plugin_path() -> Path:
     """The tiny algorithms' plugin file: one per test process, as the registry is global.
@@ -121,14 +180,17 @@ def plugin_path() -> Path:
 
 
 def tree(out_dir: Path) -> dict[str, bytes]:
-    """Every file under ``out_dir`` (relative path -> bytes), sidecars without timing."""
+    """Every run file under ``out_dir`` (relative path -> bytes), sidecars without timing.
+
+    The directory's lock file (``.nas-harness.lock``, empty, left in place) is not a result.
+    """
     import json
 
     from benchmarks.run_files import TIMING_FIELD, sidecar_text
 
     files = {}
     for path in sorted(Path(out_dir).rglob("*")):
-        if path.is_file():
+        if path.is_file() and path.name != ".nas-harness.lock":
             data = path.read_bytes()
             if path.suffix == ".json":
                 record = json.loads(data)

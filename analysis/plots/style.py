@@ -21,6 +21,7 @@ ALGORITHM_COLORS: dict[str, str] = {
     "reinforce": "#0072b2",
     "ppo": "#009e73",
     "layernas": "#cc79a7",
+    "layernas:stand-in": "#882255",
     "local_search": "#e69f00",
     "bohb": "#56b4e9",
     "hyperband": "#17becf",

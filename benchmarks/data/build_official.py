@@ -30,12 +30,12 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.data.build_public import check_order
+from benchmarks.data.sources import sha256_of
 from benchmarks.datasets import DATASETS
 from benchmarks.errors import DataIntegrityError, DataNotFoundError
-from benchmarks.data.sources import sha256_of
 from benchmarks.space import SSS, SearchSpace
 from benchmarks.table import HP12_SEEDS, BenchmarkTable, DatasetTable, TableProvenance
-from benchmarks.data.build_public import check_order
 
 BUILDER = "official-archive"
 META_NAME = "meta.pickle.pbz2"
@@ -126,7 +126,6 @@ def build_from_official_archive(
         DataIntegrityError: wrong architecture order, a record that disagrees with its index,
             or a partial archive without ``allow_partial``.
     """
-
     archive = Path(archive_dir)
     if not is_official_archive(archive):
         raise DataNotFoundError(

@@ -20,8 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.datasets import DATASET_NAMES
-from benchmarks.errors import DataIntegrityError
+from benchmarks.cost_model import dataset_costs
 from benchmarks.data.sources import (
     ARCH_STRINGS,
     FIX_HINT,
@@ -32,9 +31,10 @@ from benchmarks.data.sources import (
     sha256_of,
     verify,
 )
+from benchmarks.datasets import DATASET_NAMES
+from benchmarks.errors import DataIntegrityError
 from benchmarks.space import SSS, SearchSpace
 from benchmarks.table import BenchmarkTable, DatasetTable, TableProvenance
-from benchmarks.cost_model import dataset_costs
 
 BUILDER = "public-exports"
 MONET_COLUMNS = ("index", "num_param", "accuracy")
@@ -177,7 +177,6 @@ def build_from_public_exports(
         DataNotFoundError: a required file is missing.
         DataIntegrityError: a checksum, shape, NaN, index-order or params check failed.
     """
-
     root = Path(data_dir)
     sources = public_sources(root, checksums=checksums)
     n = space.size

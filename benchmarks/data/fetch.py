@@ -23,12 +23,12 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-from benchmarks.errors import DataIntegrityError, DataNotFoundError
+from benchmarks.data.build_public import build_from_public_exports
 from benchmarks.data.paths import ENV_FETCH_BASE, fetched_sources_dir
 from benchmarks.data.sources import BY_PATH, DEFAULT_FETCH_BASE, FETCH_FILES, sha256_of
-from benchmarks.table import BenchmarkTable
-from benchmarks.data.build_public import build_from_public_exports
 from benchmarks.data.store import save_table
+from benchmarks.errors import DataIntegrityError, DataNotFoundError
+from benchmarks.table import BenchmarkTable
 
 CHUNK = 1 << 16
 TIMEOUT_S = 60
@@ -142,7 +142,6 @@ def fetch(dest_dir: str | Path | None = None, base_urls: str | None = None,
     Returns:
         The built table (saved to the cache, checksum set).
     """
-
     root = Path(dest_dir) if dest_dir is not None else fetched_sources_dir(cache)
     fetch_sources(root, base_urls, progress)
     table = build_from_public_exports(root)

@@ -23,9 +23,18 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.data.build_official import BUILDER as OFFICIAL
+from benchmarks.data.build_official import build_from_official_archive, is_official_archive
+from benchmarks.data.build_public import build_from_public_exports, public_sources
+from benchmarks.data.paths import (
+    ENV_DATA,
+    cache_dir,
+    env_data_dir,
+    fetched_sources_dir,
+    table_files,
+)
+from benchmarks.data.sources import FIX_HINT, PUBLIC_FILES, has_public_exports, sha256_of
 from benchmarks.errors import DataIntegrityError, DataNotFoundError
-from benchmarks.data.paths import ENV_DATA, cache_dir, env_data_dir, fetched_sources_dir, table_files
-from benchmarks.data.sources import has_public_exports, sha256_of
 from benchmarks.space import SSS
 from benchmarks.table import (
     HP12_SEEDS,
@@ -34,9 +43,6 @@ from benchmarks.table import (
     DatasetTable,
     TableProvenance,
 )
-from benchmarks.data.build_official import BUILDER as OFFICIAL
-from benchmarks.data.build_official import build_from_official_archive, is_official_archive
-from benchmarks.data.build_public import build_from_public_exports, public_sources
 
 HP12_COLUMNS = tuple(f"hp12_valid_acc_{seed}" for seed in HP12_SEEDS)
 OPTIONAL_COLUMNS = (*HP12_COLUMNS, "hp12_train_time", "hp12_eval_time", "latency")
@@ -47,6 +53,18 @@ HOW_TO_GET_DATA = (
     f"`export {ENV_DATA}=/path/to/natsbench_sss` (a directory with monet/ and "
     "lightonai_contrastive_embeddings/), or `nas-harness data build --from DIR`"
 )
+SIDECAR_KEYS = ("builder", "partial", "checksum", "sources", "datasets", "columns")
+
+
+def missing_table_hint() -> str:
+    """How to get a table, for the data this process can see (the env variable may be set)."""
+    data = env_data_dir()
+    if data is not None:
+        return (f"{ENV_DATA} is set ({data}): build the table from it with `nas-harness data "
+                f"build --from {data}` (any command needing the table also builds it)")
+    return HOW_TO_GET_DATA
+
+
 REBUILD_HINT = "rebuild it with `nas-harness data build --from DIR` (or `nas-harness data fetch`)"
 
 
@@ -148,11 +166,18 @@ def read_sidecar(cache: str | Path | None = None) -> dict[str, Any] | None:
         meta = json.loads(sidecar.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise DataIntegrityError(f"{sidecar} is unreadable ({exc}); {REBUILD_HINT}") from None
-    if not isinstance(meta, dict) or meta.get("schema_version") != SCHEMA_VERSION:
+    if not isinstance(meta, dict):
+        raise DataIntegrityError(f"{sidecar} is not a table sidecar (a JSON object); "
+                                 f"{REBUILD_HINT}")
+    if meta.get("schema_version") != SCHEMA_VERSION:
         raise DataIntegrityError(
             f"{sidecar}: table schema version {meta.get('schema_version')!r} is not "
             f"{SCHEMA_VERSION} (made by another nas-harness version); {REBUILD_HINT}"
         )
+    missing = [key for key in SIDECAR_KEYS if key not in meta]
+    if missing:
+        raise DataIntegrityError(f"{sidecar} lacks {', '.join(missing)} (edited or damaged); "
+                                 f"{REBUILD_HINT}")
     return meta
 
 
@@ -163,7 +188,7 @@ def read_table(cache: str | Path | None = None) -> BenchmarkTable:
     parquet, sidecar = table_files(cache)
     meta = read_sidecar(cache)
     if meta is None or not parquet.is_file():
-        raise DataNotFoundError(f"no built table in {parquet.parent}; {HOW_TO_GET_DATA}")
+        raise DataNotFoundError(f"no built table in {parquet.parent}; {missing_table_hint()}")
     actual = sha256_of(parquet)
     if actual != meta.get("checksum"):
         raise DataIntegrityError(
@@ -228,7 +253,6 @@ def build_from_dir(source: str | Path, *, allow_partial: bool = False,
     A ``natsbench_sss`` directory that holds both uses the public exports (complete); an
     official archive directory (``meta.pickle.pbz2`` + records) or file uses the API.
     """
-
     src = Path(source).expanduser()
     if not src.exists():
         raise DataNotFoundError(f"{src} does not exist; {HOW_TO_GET_DATA}")
@@ -236,6 +260,13 @@ def build_from_dir(source: str | Path, *, allow_partial: bool = False,
         return build_from_public_exports(src)
     if is_official_archive(src):
         return build_from_official_archive(src, allow_partial=allow_partial, progress=progress)
+    present = [rel for rel in PUBLIC_FILES if (src / rel).is_file()] if src.is_dir() else []
+    if present:  # public exports with files missing: name them
+        missing = [rel for rel in PUBLIC_FILES if rel not in present]
+        raise DataNotFoundError(
+            f"{src} lacks {len(missing)} of the public export files: {', '.join(missing)}; "
+            f"{FIX_HINT}"
+        )
     raise DataNotFoundError(
         f"{src} holds neither the public exports (monet/*.csv and "
         "lightonai_contrastive_embeddings/*.npy) nor an official NATS-Bench SSS archive "
@@ -285,6 +316,12 @@ def _stamps(cache: str | Path) -> tuple:
 def _load_or_build(src: str | None, cache: str) -> BenchmarkTable:
 
     meta = read_sidecar(cache)
+    parquet = table_files(cache)[0]
+    if meta is not None and not parquet.is_file():  # the table was deleted, its sidecar kept
+        if src is None:
+            raise DataNotFoundError(f"the cached table {parquet} is missing (its sidecar "
+                                    f"remains); {REBUILD_HINT}")
+        meta = None  # rebuilt from the sources below, as with no cache at all
     if meta is not None:
         if meta["builder"] == OFFICIAL or src is None:
             return read_table(cache)

@@ -1,4 +1,4 @@
-"""``nas-harness list``: every available algorithm with its parameters and defaults."""
+"""``nas-harness list``: every available algorithm with its parameters, defaults and presets."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ def add_commands(subparsers: Any) -> None:
         help="list the search algorithms and their parameters",
         description="List every available search algorithm (built-in, entry points and "
                     "--plugin files) with its parameters, their defaults and where each "
-                    "default comes from. Set a parameter on `run` with --param NAME=VALUE.",
+                    "default comes from, and its named presets (published settings, usable "
+                    "as -a FAMILY:PRESET) with their sources. Set a parameter on `run` with "
+                    "--param NAME=VALUE.",
     )
     parser.add_argument("--plugin", action="append", default=[], metavar="FILE",
                         help="also load algorithms from this Python file (repeatable)")
@@ -25,7 +27,7 @@ def add_commands(subparsers: Any) -> None:
 def format_algorithms(show_sources: bool = False) -> str:
     """The text ``nas-harness list`` prints."""
     from algorithms.params import describe_params
-    from algorithms.registry import available_algorithms
+    from algorithms.registry import available_algorithms, presets_of
 
     lines: list[str] = []
     for name, cls in available_algorithms().items():
@@ -40,6 +42,15 @@ def format_algorithms(show_sources: bool = False) -> str:
                          f"  {spec.help}")
             if show_sources and spec.source:
                 lines.append(f"    {'':<{width}}  source: {spec.source}")
+            if show_sources and spec.tunable:
+                values = spec.values()
+                space = (",".join(map(str, values)) if values is not None
+                         else f"{spec.low}..{spec.high}{' (log)' if spec.log else ''}")
+                lines.append(f"    {'':<{width}}  tuned over: {space}")
+        for preset_name, preset in presets_of(cls).items():
+            settings = " ".join(f"{k}={v}" for k, v in preset.params.items())
+            lines.append(f"  preset {name}:{preset_name}  {settings}")
+            lines.append(f"      source: {preset.source}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

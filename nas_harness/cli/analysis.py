@@ -6,6 +6,7 @@ Heavy imports (pandas, matplotlib, the sweep machinery) happen inside the handle
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import tempfile
 from pathlib import Path
@@ -36,37 +37,52 @@ def _tolerance(text: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of accuracy points, got {text!r}") \
             from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"the tolerance must be >= 0, got {text!r}")
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(
+            f"the tolerance must be a finite number >= 0 (accuracy points), got {text!r}")
     return value
 
 
 def add_commands(subparsers: Any) -> None:
     """Register ``report``, ``check`` and ``bless``."""
+    from nas_harness.cli.run import DefaultsFormatter
+
     rep = subparsers.add_parser(
         "report", help="figures, tables, summary.md and a self-contained report.html",
+        formatter_class=DefaultsFormatter,
         description="Aggregate the runs of a sweep (step function over queries) and write "
                     "the figures (PNG and PDF), the tables (CSV and Markdown), summary.md and "
-                    "report.html.")
-    rep.add_argument("--runs-dir", default=DEFAULT_RUNS_DIR, metavar="DIR",
-                     help=f"the sweep's results root (default: {DEFAULT_RUNS_DIR})")
-    rep.add_argument("--out", default=DEFAULT_REPORT_DIR, metavar="DIR",
-                     help=f"where the report goes (default: {DEFAULT_REPORT_DIR})")
+                    "report.html -- next to the runs (<runs-dir>/report) unless --out says "
+                    "otherwise. Given an experiment file, report exactly its runs.")
+    rep.add_argument("experiment", nargs="?", default=None, metavar="EXPERIMENT.toml",
+                     help="report this experiment's runs only (its algorithms, datasets and "
+                          "run indices), from its output directory into its report directory")
+    rep.add_argument("--runs-dir", default=None, metavar="DIR",
+                     help=f"the sweep's results root (default: {DEFAULT_RUNS_DIR}, or the "
+                          "experiment's output)")
+    rep.add_argument("--out", default=None, metavar="DIR",
+                     help="where the report goes (default: <runs-dir>/report, or the "
+                          "experiment's report directory)")
     rep.add_argument("--checkpoints", type=_checkpoints, default=_checkpoints(
         DEFAULT_CHECKPOINTS), metavar="Q1,Q2,...",
         help=f"queries of the checkpoint table (default: {DEFAULT_CHECKPOINTS})")
+    rep.add_argument("--no-progress", action="store_true", help="no progress output")
     rep.set_defaults(handler=_report)
 
     chk = subparsers.add_parser(
         "check", help="regression gate: re-run the baseline's sweeps and compare",
         description="Re-run the sweep recorded in the baseline with the current code and "
-                    "compare the mean test accuracy at each checkpoint. Exits 1 when a mean "
-                    "falls below its baseline by more than max(3 standard errors, tolerance).")
+                    "compare each (algorithm, dataset, checkpoint) entry: identical to the "
+                    "baseline, changed but not worse, improved, or REGRESSED. Exits 1 when an "
+                    "entry regressed: its runs are lower by a one-sided Mann-Whitney U test "
+                    "(p Holm-corrected over the entries below alpha 0.05) and its mean "
+                    "dropped by more than the tolerance (a format-1 baseline without per-run "
+                    "values: by more than max(3 standard errors, tolerance)).")
     chk.add_argument("--baseline", default=DEFAULT_BASELINE, metavar="FILE",
                      help=f"baseline file (default: {DEFAULT_BASELINE})")
     chk.add_argument("--tolerance", type=_tolerance, default=DEFAULT_TOLERANCE, metavar="PTS",
-                     help=f"absolute drop always allowed, in accuracy points (default: "
-                          f"{DEFAULT_TOLERANCE})")
+                     help=f"absolute drop always allowed, in accuracy points, even when "
+                          f"significant (default: {DEFAULT_TOLERANCE})")
     chk.add_argument("--out", default=None, metavar="DIR",
                      help="keep the re-run's runs here (default: a temporary directory)")
     _add_common(chk)
@@ -75,7 +91,8 @@ def add_commands(subparsers: Any) -> None:
     bls = subparsers.add_parser(
         "bless", help="rewrite the regression baseline from the current code",
         description="Run every built-in algorithm (default parameters) on the three datasets "
-                    "and write the mean and standard error at each checkpoint to the baseline.")
+                    "and write the mean, standard error and every run's value at each "
+                    "checkpoint to the baseline (format 2).")
     bls.add_argument("--baseline", default=DEFAULT_BASELINE, metavar="FILE",
                      help=f"baseline file to write (default: {DEFAULT_BASELINE})")
     bls.add_argument("--runs", type=int, default=100, help="runs per algorithm and dataset")
@@ -103,9 +120,32 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from analysis.report import build_report
+    import time
 
-    paths = build_report(Path(args.runs_dir), Path(args.out), checkpoints=args.checkpoints)
+    from analysis.report import build_report
+    from benchmarks.errors import ProtocolError
+    from nas_harness.experiment_file import load_experiment
+    from nas_harness.progress import note
+    from nas_harness.stamp import provenance_stamp
+
+    for flag, value in (("--runs-dir", args.runs_dir), ("--out", args.out)):
+        if value is not None and not value.strip():
+            raise ProtocolError(f"{flag} is empty; name a directory")
+    experiment = load_experiment(args.experiment) if args.experiment else None
+    runs_dir = Path(args.runs_dir) if args.runs_dir is not None else (
+        experiment.output if experiment else Path(DEFAULT_RUNS_DIR))
+    if args.out is not None:
+        out = Path(args.out)
+    elif experiment is not None and args.runs_dir is None:
+        out = experiment.report_dir
+    else:
+        out = runs_dir / "report"
+    start = time.perf_counter()
+    note(f"building the report of {runs_dir} -> {out}", not args.no_progress)
+    paths = build_report(runs_dir, out, checkpoints=args.checkpoints,
+                         stamp=provenance_stamp(experiment.path if experiment else None),
+                         **(experiment.selection() if experiment else {}))
+    note(f"report built in {time.perf_counter() - start:.1f} s", not args.no_progress)
     print(f"report: {paths.report}\nsummary: {paths.summary}")
     return 0
 
@@ -119,8 +159,8 @@ def _table() -> Any:
 def _check(args: argparse.Namespace) -> int:
     from nas_harness.gate import check, read_baseline
 
+    baseline = read_baseline(args.baseline)  # a broken file fails before any work
     table = _table()
-    baseline = read_baseline(args.baseline)
     if baseline.table_checksum and baseline.table_checksum != table.provenance.checksum:
         print(f"nas-harness: warning: the baseline was made with table "
               f"{baseline.table_checksum[:12]}..., the current table is "

@@ -81,7 +81,7 @@ def _build(args: Any) -> int:
 def _info(args: Any) -> int:
     from benchmarks.data.paths import env_data_dir, fetched_sources_dir, table_files
     from benchmarks.data.sources import sha256_of
-    from benchmarks.data.store import HOW_TO_GET_DATA, read_sidecar
+    from benchmarks.data.store import missing_table_hint, read_sidecar
     from benchmarks.errors import DataIntegrityError, DataNotFoundError
 
     parquet, sidecar = table_files()
@@ -91,7 +91,7 @@ def _info(args: Any) -> int:
     fetched = fetched_sources_dir()
     print(f"fetched sources: {fetched if fetched.is_dir() else '(none)'}")
     if meta is None or not parquet.is_file():
-        raise DataNotFoundError(f"no built table in {parquet.parent}; {HOW_TO_GET_DATA}")
+        raise DataNotFoundError(f"no built table in {parquet.parent}; {missing_table_hint()}")
     actual = sha256_of(parquet)
     status = "ok" if actual == meta["checksum"] else f"MISMATCH (file is {actual})"
     print(f"table:        {parquet}")

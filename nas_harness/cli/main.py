@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from benchmarks.errors import HarnessError
 from nas_harness import __version__
@@ -19,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nas_harness.cli.algorithms",  # list
     "nas_harness.cli.run",         # run | reproduce
     "nas_harness.cli.analysis",    # report | check | bless
+    "nas_harness.cli.tune",        # tune
 )
 
 
@@ -31,27 +33,47 @@ def build_parser() -> argparse.ArgumentParser:
         description="Benchmark NAS algorithms on NATS-Bench's size search space.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from nas_harness.cli.run import DefaultsParser
+
+    # every sub-command's --help shows its defaults
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=DefaultsParser)
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).add_commands(sub)
     return parser
 
 
+def _warning_line(message: Warning | str, category: type[Warning], filename: str,
+                  lineno: int, file: Any = None, line: str | None = None) -> None:
+    """Show a ``UserWarning`` of the harness as one line (not Python's file:line format)."""
+    print(f"nas-harness: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: parse, dispatch, and turn harness errors into one clear line."""
+    import warnings
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    previous = warnings.showwarning
+    warnings.showwarning = _warning_line
     try:
         return int(args.handler(args) or 0)
     except HarnessError as exc:
         print(f"nas-harness: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the disk or the file system refused: say what, not where
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"nas-harness: error: {exc.strerror or exc}{where}; check free space and "
+              "permissions there, then re-run the same command", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("nas-harness: interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.showwarning = previous
 
 
 if __name__ == "__main__":

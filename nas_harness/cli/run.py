@@ -1,32 +1,90 @@
 """``nas-harness run`` and ``nas-harness reproduce``: sweeps from the command line.
 
-Both validate everything before any work (a bad name, budget or constraint exits with status 2
-and writes nothing), skip runs already complete, and exit with status 1 and a summary when a
-run failed. Heavy imports happen inside the handlers so ``nas-harness --help`` stays fast.
+Both validate everything before any work (a bad name, budget, label or constraint exits with
+status 2 and writes nothing), refuse an output directory holding runs of another configuration
+under the same label, skip runs already complete, and exit with status 1 and a summary when a
+run failed. ``run`` takes its sweep from flags or from an experiment file (``run FILE.toml``);
+``reproduce`` is ``run experiments/paper.toml`` followed by the report of exactly its runs.
+Heavy imports happen inside the handlers so ``nas-harness --help`` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
 DEFAULT_OUT = "results/runs"
-DEFAULT_REPORT_DIR = "results"
 REPRODUCE_STAMP = ".reproduce.json"  # in the runs dir: which runs the last report was built from
+# flags that describe a sweep; with an experiment file the file describes it
+SWEEP_FLAGS = {"algorithm": "--algorithm", "dataset": "--dataset", "param": "--param",
+               "label": "--label", "runs": "--runs", "budget": "--budget",
+               "master_seed": "--master-seed", "fidelity": "--fidelity",
+               "max_flops_fraction": "--max-flops-fraction"}
+
+
+class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` shows each option's default, except where there is none to show.
+
+    A help text that already names its default (``"(default: all cores)"``) is left as is.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False, [], argparse.SUPPRESS) \
+                or "default" in (action.help or "").lower():
+            return action.help
+        return super()._get_help_string(action)
+
+
+class DefaultsParser(argparse.ArgumentParser):
+    """An ArgumentParser whose ``--help`` shows defaults (the sub-commands' parser class)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", DefaultsFormatter)
+        super().__init__(*args, **kwargs)
+
+
+class _Given(argparse.Action):
+    """Store the value and remember that the flag was given (defaults stay visible in help)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, values)
+        given = set(getattr(namespace, "given", set()))
+        given.add(self.dest)
+        namespace.given = given
 
 
 def _fraction(text: str) -> float | None:
     """``--max-flops-fraction``: a number in (0, 1], or ``none`` for no constraint."""
-    if text.strip().lower() in {"none", "off", "inf"}:
+    if text.strip().lower() in {"none", "off"}:
         return None
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected a fraction like 0.5 (or 'none'), got {text!r}") from None
+    if not math.isfinite(value):  # 'none' is how to say no constraint; the range is checked
+        raise argparse.ArgumentTypeError(  # with the rest of the protocol
+            f"expected a fraction in (0, 1] like 0.5, or 'none' for no constraint; got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float | None:
+    """``--run-timeout``: positive seconds, or ``none`` for no limit."""
+    if text.strip().lower() in {"none", "off"}:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number of seconds (or 'none'), got {text!r}")
+    return value
 
 
 def _names(values: list[str] | None) -> list[str]:
@@ -39,60 +97,81 @@ def _names(values: list[str] | None) -> list[str]:
     return out
 
 
-def _add_execution_args(parser: argparse.ArgumentParser, out_default: str) -> None:
+def _add_execution_args(parser: argparse.ArgumentParser, out_help: str) -> None:
     parser.add_argument("--workers", type=int, default=None, metavar="N",
-                        help="local worker processes (default: all cores; 1 = in-process)")
+                        help="local worker processes (default: all cores, also the cap; 1 = "
+                             "in this process, where a run that exits ends the sweep)")
     parser.add_argument("--scheduler", metavar="ADDR", default=None,
                         help="run on an existing Dask cluster, e.g. tcp://host:8786 "
                              "(results are gathered to --out)")
-    parser.add_argument("--out", default=out_default, metavar="DIR",
-                        help=f"results root (default: {out_default})")
+    parser.add_argument("--out", default=None, metavar="DIR", help=out_help)
     parser.add_argument("--force", action="store_true",
-                        help="recompute runs that are already complete")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+                        help="recompute runs that are already complete, and replace runs of "
+                             "another configuration under the same label")
+    parser.add_argument("--no-progress", action="store_true", help="no progress output")
+    parser.add_argument("--run-timeout", type=_seconds, default=600.0, metavar="SECONDS",
+                        help="stop a run after this long and record it as failed ('none' for "
+                             "no limit)")
 
 
 def add_commands(subparsers: Any) -> None:
     """Register ``run`` and ``reproduce``."""
     run = subparsers.add_parser(
         "run", help="run algorithms x datasets x runs and store every trajectory",
-        description="Run a sweep. Each run is stored as <out>/<dataset>/<algorithm>/"
-                    "run-NNN.parquet + .json; complete runs are skipped on a re-run.")
-    run.add_argument("--algorithm", "-a", action="append", required=True, metavar="NAME",
+        formatter_class=DefaultsFormatter,
+        description="Run a sweep, given by flags or by an experiment file (FILE.toml). Each "
+                    "run is stored as <out>/<dataset>/<label>/run-NNN.parquet + .json; "
+                    "complete runs are skipped on a re-run, and a directory holding runs of "
+                    "another configuration under the same label is refused.")
+    run.add_argument("experiment", nargs="?", default=None, metavar="FILE.toml",
+                     help="an experiment file (algorithms, datasets, protocol, runs, seed, "
+                          "output); then the sweep flags below are not used")
+    run.add_argument("--algorithm", "-a", action="append", default=None, metavar="NAME",
                      help="algorithm name (repeat or comma-separate for several; see "
                           "`nas-harness list`)")
-    run.add_argument("--dataset", "-d", action="append", required=True, metavar="NAME",
+    run.add_argument("--dataset", "-d", action="append", default=None, metavar="NAME",
                      help="cifar10, cifar100, ImageNet16-120 or 'all' (repeatable)")
-    run.add_argument("--runs", type=int, default=100, help="runs per algorithm and dataset")
-    run.add_argument("--budget", type=int, default=500, help="queries per run")
-    run.add_argument("--param", "-p", action="append", default=[], metavar="K=V",
+    run.add_argument("--runs", type=int, default=100, action=_Given,
+                     help="runs per algorithm and dataset")
+    run.add_argument("--budget", type=int, default=500, action=_Given, help="queries per run")
+    run.add_argument("--param", "-p", action="append", default=None, metavar="K=V",
                      help="algorithm parameter (one algorithm only; repeatable)")
     run.add_argument("--label", default=None,
                      help="results directory name of the algorithm (default: its name), "
-                          "to keep a parameter variant apart")
+                          "to keep a parameter variant apart; a plain name (no '/' or '..')")
     run.add_argument("--plugin", action="append", default=[], metavar="FILE.py",
                      help="a Python file registering extra algorithms (repeatable)")
-    run.add_argument("--master-seed", type=int, default=0,
-                     help="entropy of every run's SeedSequence (default 0)")
-    run.add_argument("--fidelity", default="90", help="hp=90 (default) or 12")
-    run.add_argument("--max-flops-fraction", type=_fraction, default=0.5, metavar="F",
-                     help="feasible: FLOPs <= F x the largest model's (default 0.5; 'none')")
-    _add_execution_args(run, DEFAULT_OUT)
+    run.add_argument("--master-seed", type=int, default=0, action=_Given,
+                     help="entropy of every run's SeedSequence")
+    run.add_argument("--fidelity", default="90", action=_Given, help="hp=90 or hp=12")
+    run.add_argument("--max-flops-fraction", type=_fraction, default=0.5, action=_Given,
+                     metavar="F", help="feasible: FLOPs <= F x the largest model's ('none': "
+                                       "no constraint)")
+    _add_execution_args(run, f"results root (default: {DEFAULT_OUT}, or the experiment's "
+                             "output)")
     run.set_defaults(handler=_run)
 
     rep = subparsers.add_parser(
-        "reproduce", help="the paper's experiment: 5 algorithms x 3 datasets x 100 runs, "
-                          "then the figures and the report",
-        description="LayerNAS, random search, regularized evolution, PPO and REINFORCE, 100 "
-                    "runs of 500 queries each on CIFAR-10, CIFAR-100 and ImageNet16-120 with "
-                    "FLOPs at most 50% of the largest model; then the analysis report. A "
-                    "second call does no work.")
-    rep.add_argument("--runs", type=int, default=100, help="runs per algorithm and dataset")
-    rep.add_argument("--budget", type=int, default=500, help="queries per run")
-    rep.add_argument("--report-dir", default=DEFAULT_REPORT_DIR, metavar="DIR",
-                     help=f"where the figures and the report go (default: {DEFAULT_REPORT_DIR})")
+        "reproduce", help="the paper's experiment (experiments/paper.toml): 5 algorithms x 3 "
+                          "datasets x 100 runs, then the figures and the report",
+        formatter_class=DefaultsFormatter,
+        description="Run experiments/paper.toml -- LayerNAS, random search, regularized "
+                    "evolution, PPO and REINFORCE, 100 runs of 500 queries each on CIFAR-10, "
+                    "CIFAR-100 and ImageNet16-120 with FLOPs at most 50% of the largest "
+                    "model -- then the report of exactly those runs (whatever else sits in "
+                    "the runs directory). A second call does no work.")
+    rep.add_argument("--experiment", default=None, metavar="FILE.toml",
+                     help="the experiment to reproduce (default: the committed "
+                          "experiments/paper.toml)")
+    rep.add_argument("--runs", type=int, default=None,
+                     help="runs per algorithm and dataset (default: the experiment's, 100)")
+    rep.add_argument("--budget", type=int, default=None,
+                     help="queries per run (default: the experiment's, 500)")
+    rep.add_argument("--report-dir", default=None, metavar="DIR",
+                     help="where the figures and the report go (default: the experiment's "
+                          "report directory, results/)")
     rep.add_argument("--no-report", action="store_true", help="only run the sweep")
-    _add_execution_args(rep, DEFAULT_OUT)
+    _add_execution_args(rep, "results root (default: the experiment's output, results/runs)")
     rep.set_defaults(handler=_reproduce)
 
 
@@ -108,32 +187,67 @@ def _split_params(items: list[str]) -> dict[str, str]:
     return out
 
 
+def _check_out(out: str | None) -> None:
+    from benchmarks.errors import ProtocolError
+
+    if out is not None and not out.strip():
+        raise ProtocolError("--out is empty; name a results directory, e.g. --out "
+                            "runs/my-sweep")
+
+
 def _run(args: argparse.Namespace) -> int:
     from benchmarks.datasets import DATASET_NAMES
     from benchmarks.errors import ProtocolError
     from nas_harness.sweep import AlgorithmSpec, SweepSpec
 
+    _check_out(args.out)
+    if args.experiment:
+        given = sorted(set(getattr(args, "given", set())) | {
+            k for k in ("algorithm", "dataset", "param", "label") if getattr(args, k)})
+        if given:
+            flags = ", ".join(SWEEP_FLAGS[k] for k in given)
+            raise ProtocolError(f"{flags}: the experiment file {args.experiment} describes "
+                                "the sweep; edit the file (or drop it and use the flags)")
+        from nas_harness.experiment_file import load_experiment
+
+        experiment = load_experiment(args.experiment)
+        out = args.out if args.out is not None else experiment.output
+        code, _ = _execute(experiment.spec, args, out,
+                           [*map(str, experiment.plugins), *args.plugin])
+        if not code:
+            print(f"report it with: nas-harness report {args.experiment}")
+        return code
+    if not args.algorithm or not args.dataset:
+        raise ProtocolError("give an experiment file (nas-harness run FILE.toml) or "
+                            "--algorithm and --dataset")
     algorithms = _names(args.algorithm)
     datasets = _names(args.dataset)
     if any(d.lower() == "all" for d in datasets):
         datasets = list(DATASET_NAMES)
-    params = _split_params(args.param)
-    if len(algorithms) > 1 and (params or args.label):
+    params = _split_params(args.param or [])
+    if len(algorithms) > 1 and (params or args.label is not None):
         raise ProtocolError("--param and --label apply to one algorithm; run one "
                             "`nas-harness run` per parameter setting")
+    if args.label is not None:
+        from nas_harness.experiment import check_label
+
+        check_label(args.label)
     specs = [AlgorithmSpec(name, tuple(params.items()), args.label or "")
              for name in algorithms]
     spec = SweepSpec(algorithms=tuple(specs), datasets=tuple(datasets), runs=args.runs,
                      budget=args.budget, fidelity=args.fidelity,
                      max_flops_fraction=args.max_flops_fraction, master_seed=args.master_seed)
-    return _execute(spec, args, plugins=args.plugin)[0]
+    out = args.out if args.out is not None else DEFAULT_OUT
+    return _execute(spec, args, out, plugins=args.plugin)[0]
 
 
-def _execute(spec: Any, args: argparse.Namespace, plugins: list[str]) -> tuple[int, Any]:
+def _execute(spec: Any, args: argparse.Namespace, out: str | Path,
+             plugins: list[str]) -> tuple[int, Any]:
     from nas_harness.sweep import run_sweep
 
-    result = run_sweep(spec, Path(args.out), workers=args.workers, scheduler=args.scheduler,
-                       force=args.force, progress=not args.no_progress, plugins=plugins)
+    result = run_sweep(spec, out, workers=args.workers, scheduler=args.scheduler,
+                       force=args.force, progress=not args.no_progress, plugins=plugins,
+                       run_timeout=args.run_timeout)
     print(result.describe(), file=sys.stderr if result.failures else sys.stdout)
     if result.failures:
         print(f"nas-harness: {len(result.failures)} of {result.total} runs failed; re-run the "
@@ -143,10 +257,20 @@ def _execute(spec: Any, args: argparse.Namespace, plugins: list[str]) -> tuple[i
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from nas_harness.sweep import reproduce_spec
+    import dataclasses
+    import time
 
-    spec = reproduce_spec(runs=args.runs, budget=args.budget)
-    code, result = _execute(spec, args, plugins=[])
+    from nas_harness.experiment_file import load_experiment, paper_experiment
+    from nas_harness.progress import note
+
+    _check_out(args.out)
+    experiment = load_experiment(args.experiment) if args.experiment else paper_experiment()
+    spec = experiment.spec
+    if args.runs is not None or args.budget is not None:
+        spec = dataclasses.replace(spec, runs=spec.runs if args.runs is None else args.runs,
+                                   budget=spec.budget if args.budget is None else args.budget)
+    runs_dir = Path(args.out) if args.out is not None else experiment.output
+    code, result = _execute(spec, args, runs_dir, plugins=list(map(str, experiment.plugins)))
     if code or args.no_report:
         if code:
             print("nas-harness: the report is not built while runs are missing",
@@ -160,14 +284,23 @@ def _reproduce(args: argparse.Namespace) -> int:
         print("the analysis report module (analysis.report) is not installed; runs are in "
               f"{result.out_dir}", file=sys.stderr)
         return 0
-    runs_dir, report_dir = Path(args.out), Path(args.report_dir)
+    from nas_harness.stamp import provenance_stamp
+
+    report_dir = Path(args.report_dir) if args.report_dir is not None else experiment.report_dir
     stamp_path = runs_dir / REPRODUCE_STAMP
-    stamp = {"runs_digest": result.digest, "report_dir": str(report_dir.resolve())}
-    if not result.outcomes and report_dir.is_dir() and _read_json(stamp_path) == stamp:
+    selection: dict[str, Any] = {"algorithms": [a.label for a in spec.algorithms],
+                 "datasets": list(spec.datasets), "runs": spec.runs}
+    record = {"runs_digest": result.digest, "report_dir": str(report_dir.resolve()),
+              "selection": selection}
+    if not result.outcomes and report_dir.is_dir() and _read_json(stamp_path) == record:
         print(f"report already built from these runs: {report_dir} (nothing to do)")
         return 0
-    built = build_report(runs_dir, report_dir)
-    stamp_path.write_text(json.dumps(stamp, sort_keys=True, indent=1) + "\n", encoding="utf-8")
+    start = time.perf_counter()
+    note(f"building the report of {spec.num_runs} runs -> {report_dir}", not args.no_progress)
+    built = build_report(runs_dir, report_dir, stamp=provenance_stamp(experiment.path),
+                         **selection)
+    note(f"report built in {time.perf_counter() - start:.1f} s", not args.no_progress)
+    stamp_path.write_text(json.dumps(record, sort_keys=True, indent=1) + "\n", encoding="utf-8")
     where = getattr(built, "path", None) or getattr(built, "report", None) or report_dir
     print(f"report: {where}")
     return 0

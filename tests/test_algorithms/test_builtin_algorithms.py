@@ -115,9 +115,12 @@ def test_neighbourhood_reaches_every_one_layer_change_and_nothing_else():
     assert hood.mutate(rng, index, allowed) is None
 
 
+NATS_EA = RegularizedEvolution.Params(population_size=10, tournament_size=3)
+
+
 def test_evolution_children_are_one_layer_mutations_of_population_members():
     context, acc = synthetic_landscape(60)
-    algo = RegularizedEvolution(context, np.random.default_rng(0))
+    algo = RegularizedEvolution(context, np.random.default_rng(0), NATS_EA)
     first = algo.ask(60)
     assert len(first) == 10
     algo.tell(first, acc[first])
@@ -134,7 +137,7 @@ def test_evolution_children_are_one_layer_mutations_of_population_members():
 
 def test_evolution_keeps_the_youngest_population():
     context, acc = synthetic_landscape(40)
-    algo = RegularizedEvolution(context, np.random.default_rng(1))
+    algo = RegularizedEvolution(context, np.random.default_rng(1), NATS_EA)
     asked = np.concatenate(drive(algo, acc, 40))
     assert sorted(algo._pop_index.tolist()) == sorted(asked[-10:].tolist())
 
@@ -158,3 +161,24 @@ def test_tell_must_match_ask():
         algo.tell(proposals[:2], acc[proposals[:2]])
     with pytest.raises(AlgorithmContractError, match="before tell"):
         algo.ask(3)
+
+
+def test_evolution_resample_mutation_is_nats_bench_s_draw():
+    # NATS-Bench's mutate_size_func: a layer uniformly, then one of ALL its options, so the
+    # parent itself comes back with probability 1/8 (every layer has 8 options)
+    context, _ = synthetic_landscape(10, max_flops_fraction=1.0)
+    algo = RegularizedEvolution(context, np.random.default_rng(0),
+                                RegularizedEvolution.Params(mutation="resample"))
+    parent = SSS.parse("16:64:8:40:32")
+    draws = np.array([algo._resample(parent) for _ in range(8000)])
+    same = (draws == parent).mean()
+    assert abs(same - 1 / 8) < 4 * np.sqrt(1 / 8 * 7 / 8 / 8000)
+    changed = draws[draws != parent]
+    assert len(np.unique(changed)) == 5 * 7
+    assert all((SSS.positions(c) != SSS.positions(parent)).sum() == 1 for c in changed[:200])
+    # restricted to feasible children it never returns an infeasible one
+    tight, _ = synthetic_landscape(10, max_flops_fraction=0.1)
+    small = int(tight.feasible_indices()[0])
+    algo = RegularizedEvolution(tight, np.random.default_rng(1),
+                                RegularizedEvolution.Params(mutation="resample"))
+    assert all(tight.is_feasible(algo._resample(small)) for _ in range(200))

@@ -1,5 +1,6 @@
 """Every built-in algorithm passes the shipped conformance kit."""
 
+import numpy as np
 import pytest
 
 from algorithms.layernas import LayerNAS
@@ -73,3 +74,42 @@ class TestReinforceNoDuplicates(AlgorithmConformance):
     @pytest.fixture
     def algorithm_params(self):
         return Reinforce.Params(avoid_duplicates=True, batch_size=4)
+
+
+class TestRegularizedEvolutionResample(AlgorithmConformance):
+    @pytest.fixture
+    def algorithm_class(self):
+        return RegularizedEvolution
+
+    @pytest.fixture
+    def algorithm_params(self):
+        return RegularizedEvolution.Params(population_size=5, tournament_size=2,
+                                           mutation="resample")
+
+
+class TestLayerNASStandIn(AlgorithmConformance):
+    @pytest.fixture
+    def algorithm_class(self):
+        return LayerNAS
+
+    @pytest.fixture
+    def algorithm_params(self):
+        return LayerNAS.Params(infeasible="stand-in", passes=0)
+
+    @pytest.fixture
+    def seed_sensitive(self):
+        return False
+
+
+def test_layernas_stand_in_never_proposes_infeasible():
+    # the kit allows LayerNAS's as-built infeasible children; the stand-in variant has none
+    from algorithms.testing import drive, synthetic_landscape
+
+    context, acc = synthetic_landscape(300, max_flops_fraction=0.3)
+    algo = LayerNAS(context, np.random.default_rng(0),
+                    LayerNAS.Params(infeasible="stand-in", passes=0))
+    asked = drive(algo, acc, 300)
+    assert all(context.is_feasible(a).all() for a in asked)
+    paper = LayerNAS(context, np.random.default_rng(0))
+    asked = drive(paper, acc, 300)
+    assert not all(context.is_feasible(a).all() for a in asked)

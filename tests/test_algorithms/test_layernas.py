@@ -52,20 +52,51 @@ def test_one_pass_from_the_smallest_base_evaluates_exactly_these():
 def test_largest_base_is_lowered_to_feasible_stand_ins():
     # base 3:3:3 (cost 9) breaks the limit: each child keeps its searched layer and lowers
     # the others together until it fits (1:3:3 -> 1:2:2, 2:3:3 -> 2:2:2, 3:3:3 -> 3:1:1).
-    _, seen = run(unsearched="max", passes=1)
+    _, seen = run(unsearched="max", passes=1, infeasible="stand-in")
     assert seen == ["1:2:2", "2:2:2", "3:1:1", "3:1:2", "3:2:1", "2:1:3", "2:3:1"]
     assert all(FLOPS[TINY.parse(s)] <= 6 for s in seen)
 
 
 def test_repeated_passes_restart_from_the_best_and_stop_when_nothing_is_new():
-    algo, seen = run(unsearched="min")
+    algo, seen = run(unsearched="min", passes=0)
     assert seen[:8] == ["1:1:1", "2:1:1", "3:1:1", "3:2:1", "1:2:1", "1:3:1", "1:2:2", "1:2:3"]
     assert algo.queries_per_pass[-1] == 0 and len(set(seen)) == len(seen)
     assert algo.ask(3).size == 0 and algo.ask(3).size == 0
 
 
+def test_paper_evaluates_children_as_built_and_never_makes_them_incumbent():
+    # base 3:3:3 (cost 9 > 6). Layer 1: x:3:3 costs 7, 8, 9, all over the limit but searchable
+    # (x:1:1 fits), queried as built; buckets [7, 8) and [8, 9] keep 1:3:3 and 3:3:3.
+    # Layer 2: 3:y:3 searchable for y <= 2, 1:y:3 for every y (1:3:3 looked up); buckets keep
+    # 3:2:3 and 1:2:3. Layer 3: every completion is checked exactly (3:2:1; 1:2:1, 1:2:2).
+    from benchmarks.records import incumbents
+
+    algo, seen = run(passes=1)
+    assert seen == ["1:3:3", "2:3:3", "3:3:3", "3:1:3", "3:2:3", "1:1:3", "1:2:3",
+                    "3:2:1", "1:2:1", "1:2:2"]
+    over = [s for s in seen if FLOPS[TINY.parse(s)] > 6]
+    assert over == ["1:3:3", "2:3:3", "3:3:3", "3:1:3", "3:2:3"]
+    assert algo.ask(5).size == 0 and algo.queries_per_pass == [10]    # one pass, then done
+    index = np.array([TINY.parse(s) for s in seen])
+    inc = incumbents(index, ACC[index], FLOPS[index] <= 6)
+    assert TINY.format(int(inc.index[-1])) == "3:2:1"                  # the feasible optimum
+    assert (inc.index[:5] == -1).all()              # the five over the limit never count
+
+
+def test_stand_in_preset_and_layer_order_messages():
+    from algorithms.registry import resolve_algorithm, resolve_params
+
+    cls, preset = resolve_algorithm("layernas:stand-in")
+    assert cls is LayerNAS and preset == {"infeasible": "stand-in", "passes": 0}
+    assert resolve_params("layernas:stand-in", {"passes": 2}).passes == 2
+    for bad in ("4,3,2,1", "0,1,2,3,4,5", "0,0,1,2,3"):
+        with pytest.raises(ParamError, match=r"all 5 layers, a permutation of 0\.\.4"):
+            LayerNAS.Params(layer_order=bad)
+    assert LayerNAS.Params(layer_order="4,3,2,1,0").layer_order == "4,3,2,1,0"
+
+
 def test_budget_cut_mid_layer():
-    _, seen = run(budget=4, unsearched="min")
+    _, seen = run(budget=4, unsearched="min", passes=0)
     assert seen == ["1:1:1", "2:1:1", "3:1:1", "3:2:1"]
 
 
@@ -97,3 +128,24 @@ def test_helpers():
     np.testing.assert_array_equal(kept, [3, 1])
     low = min_completion_flops(FLOPS, TINY, (0,))
     assert low[TINY.parse("3:3:3")] == 5 and low[TINY.parse("1:2:3")] == 3
+
+
+def test_runs_are_identical_under_hp90_and_differ_under_hp12():
+    # the README's "why the band is zero": LayerNAS draws nothing at random, so only the
+    # oracle's per-query seed draw at hp=12 can make two runs differ (synthetic table)
+    from sweep_fixtures import synthetic_table
+
+    from algorithms.search_loop import run_search
+    from benchmarks.oracle import Oracle
+    from benchmarks.protocol import Protocol
+
+    table = synthetic_table()["cifar100"]
+
+    def final(fidelity, seed):
+        oracle = Oracle(table, Protocol("cifar100", budget=500, fidelity=fidelity),
+                        rng=np.random.default_rng(seed))
+        log = run_search(LayerNAS(oracle.context, np.random.default_rng(seed)), oracle)
+        return tuple(log.index)
+
+    assert len({final("90", seed) for seed in range(4)}) == 1
+    assert len({final("12", seed) for seed in range(4)}) > 1

@@ -145,7 +145,7 @@ def test_entry_points_are_loaded(tmp_path, monkeypatch, scratch_names):
 def test_parse_params_converts_and_explains():
     evo = get_algorithm("evolution")
     params = parse_params(evo, ["population_size=20"])
-    assert params.population_size == 20 and params.tournament_size == 3
+    assert params.population_size == 20 and params.tournament_size == evo.Params().tournament_size
     assert parse_params(evo, {"tournament_size": 5}).tournament_size == 5
     with pytest.raises(UnknownNameError, match="population_size"):
         parse_params(evo, ["popsize=3"])
@@ -198,3 +198,62 @@ class TestExamplePluginConformance(AlgorithmConformance):
     def algorithm_class(self):
         load_plugin(EXAMPLE)
         return get_algorithm("hill-climbing")
+
+
+def test_presets_resolve_with_their_published_values():
+    from algorithms.registry import presets_of, resolve_algorithm, resolve_params
+
+    cls, params = resolve_algorithm("evolution:natsbench")
+    assert cls is get_algorithm("evolution") is get_algorithm("evolution:pyglove")
+    assert params == {"population_size": 10, "tournament_size": 3, "mutation": "resample"}
+    pyglove = resolve_params("evolution:pyglove")
+    assert (pyglove.population_size, pyglove.tournament_size) == (50, 10)
+    assert resolve_params("random:natsbench").replace is True
+    reinforce = resolve_params("reinforce:natsbench", {"batch_size": 2})
+    assert (reinforce.learning_rate, reinforce.ema_momentum, reinforce.batch_size) == \
+        (0.01, 0.9, 2)                                   # explicit values win over the preset
+    assert resolve_algorithm("layernas") == (get_algorithm("layernas"), {})
+    with pytest.raises(UnknownNameError, match=r"evolution:natsbench, evolution:pyglove"):
+        resolve_algorithm("evolution:nope")
+    with pytest.raises(UnknownNameError, match="unknown algorithm 'nope:x'"):
+        resolve_algorithm("nope:x")
+    for algo in available_algorithms().values():        # every preset parses, has a source
+        for preset in presets_of(algo).values():
+            parse_params(algo, dict(preset.params))
+            assert preset.source
+
+
+def test_a_registered_name_with_a_colon_wins_over_a_preset(scratch_names, monkeypatch):
+    from algorithms.registry import resolve_algorithm
+
+    # the adapters' names look like family:variant; registering one is their business, so
+    # put it in the registry directly
+    adapter = type("Adapter", (_Dummy,), {})
+    monkeypatch.setitem(registry._REGISTRY, "evolution:natsbench", adapter)
+    assert resolve_algorithm("evolution:natsbench") == (adapter, {})
+
+
+def test_sweep_plan_merges_presets_under_explicit_params():
+    from sweep_fixtures import synthetic_table
+
+    from nas_harness.experiment import AlgorithmSpec, SweepSpec
+    from nas_harness.sweep import plan_sweep
+
+    spec = SweepSpec(algorithms=(AlgorithmSpec("evolution:natsbench",
+                                               (("population_size", 20),)),),
+                     datasets=("cifar10",), runs=1, budget=20)
+    task = plan_sweep(spec, synthetic_table()).tasks[0]
+    assert task.params_dict == {"population_size": 20, "tournament_size": 3,
+                                "mutation": "resample"}
+    assert task.algorithm == "evolution:natsbench"
+
+
+def test_cli_list_shows_presets_with_sources(capsys):
+    from nas_harness.cli import main
+
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("evolution:natsbench", "evolution:pyglove", "random:natsbench",
+                 "reinforce:natsbench", "layernas:stand-in"):
+        assert f"preset {name}" in out
+    assert "regularized_ea.py" in out and "PyGlove" in out

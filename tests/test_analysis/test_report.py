@@ -53,7 +53,8 @@ def test_report_writes_every_file(report, algorithms):
     from analysis.metrics.criteria import CRITERIA_COLUMNS
 
     expected = {report.out_dir / "figures" / f"{stem}.{ext}"
-                for stem in ("curves", "final_distribution", "flops_scatter")
+                for stem in ("curves", "final_distribution", "flops_scatter",
+                             "critical_difference", "ranks", "ecdf")
                 for ext in ("png", "pdf")}
     assert set(report.figures) == expected
     for path in expected:  # real images, not empty or placeholder files
@@ -62,15 +63,17 @@ def test_report_writes_every_file(report, algorithms):
         assert data.startswith(magic) and len(data) > 1000, path.name
     names = {p.name for p in report.tables}
     assert names == {"summary.csv", "references.csv", "criteria.csv", "criteria.md",
-                     "checkpoints.csv", "checkpoints.md"}
+                     "checkpoints.csv", "checkpoints.md", "significance.csv", "significance.md",
+                     "ranks.csv", "ranks.md", "anytime.csv", "aocc.csv", "aocc.md",
+                     "final_architectures.csv", "final_architectures.md"}
     assert report.summary_table.name == "summary.csv"
     tables = {p.name: p for p in report.tables}
     groups = len(algorithms) * 3  # every algorithm on the three datasets
     summary = pd.read_csv(tables["summary.csv"])
-    assert list(summary.columns) == list(SUMMARY_COLUMNS) and len(summary) == groups * BUDGET
+    assert sorted(summary.columns) == sorted(SUMMARY_COLUMNS) and len(summary) == groups * BUDGET
     assert set(summary["n_runs"]) == {RUNS} and set(summary["algorithm"]) == set(algorithms)
     criteria = pd.read_csv(tables["criteria.csv"])
-    assert list(criteria.columns) == list(CRITERIA_COLUMNS) and len(criteria) == groups
+    assert sorted(criteria.columns) == sorted(CRITERIA_COLUMNS) and len(criteria) == groups
     assert set(criteria["n_runs"]) == {RUNS}
     checkpoints = pd.read_csv(tables["checkpoints.csv"])
     assert sorted(set(checkpoints["query"])) == [10, BUDGET] and len(checkpoints) == 2 * groups
@@ -89,13 +92,14 @@ def test_report_writes_every_file(report, algorithms):
 def test_html_is_self_contained_with_protocol_provenance_tables_and_params(report, table,
                                                                            algorithms):
     page = report.report.read_text(encoding="utf-8")
-    assert page.count("src='data:image/png;base64,") == 3
+    assert page.count("src='data:image/png;base64,") == 6
     assert not re.search(r"src=['\"](?!data:)", page)  # nothing loaded from elsewhere
     for text in ("Protocol", f"{BUDGET} queries per run", f"{RUNS} per (algorithm, dataset)",
                  "hp=90", "FLOPs &lt;= 0.5", "master seed 0", table.provenance.checksum,
                  "synthetic/seed", "Quality, stability, efficiency", "mean, 25-75% band",
                  "CIFAR-10", "CIFAR-100", "ImageNet16-120", "Algorithms and parameters",
-                 *algorithms):
+                 "Pairwise tests", "Mann-Whitney", "A12", "fewer than three algorithms",
+                 "AOCC", "Most frequent final architecture", *algorithms):
         assert text in page, text
 
 
@@ -106,6 +110,42 @@ def test_markdown_summary_links_the_figures_and_holds_the_tables(report, algorit
     assert "| dataset | algorithm | 10 queries | 30 queries |" in md
     for name in algorithms:
         assert f"| {name} |" in md
+
+
+def test_statistics_tables_and_claims(report, algorithms):
+    import pandas as pd
+
+    tables = report.out_dir / "tables"
+    sig = pd.read_csv(tables / "significance.csv")
+    assert list(sig.columns[:4]) == ["dataset", "algorithm_a", "algorithm_b", "query"]
+    # two algorithms: one pair per dataset and checkpoint (10 and the budget)
+    assert len(sig) == 3 * 2 and set(sig["query"]) == {10, BUDGET}
+    assert sig["p_holm"].between(0, 1).all() and sig["a12"].between(0, 1).all()
+    assert (sig["ci_low_a"] <= sig["mean_a"]).all() and (sig["mean_a"] <= sig["ci_high_a"]).all()
+    anytime = pd.read_csv(tables / "anytime.csv")
+    assert len(anytime) == 3 * 2 * 51 and anytime["success_rate"].between(0, 1).all()
+    aocc = pd.read_csv(tables / "aocc.csv")
+    assert aocc["aocc"].between(0, 1).all()
+    for name in ("summary.csv", "criteria.csv", "checkpoints.csv", "anytime.csv", "aocc.csv",
+                 "final_architectures.csv"):
+        cols = list(pd.read_csv(tables / name).columns)
+        assert cols[:2] == ["dataset", "algorithm"], name
+    archs = pd.read_csv(tables / "final_architectures.csv")
+    assert archs["arch"].str.fullmatch(r"\d+(:\d+){4}").all()
+    md = report.summary.read_text(encoding="utf-8")
+    assert "What the numbers say" in md and "Mann-Whitney U, Holm-corrected p" in md
+    assert "(figures/critical_difference.png)" in md and "(figures/ecdf.png)" in md
+    refs = report.report.read_text(encoding="utf-8")
+    assert re.search(r"\d+ \(\d+:\d+:\d+:\d+:\d+\)", refs)  # index (channels)
+
+
+def test_provenance_stamp_goes_to_the_html_only(runs_dir, table, tmp_path, report):
+    stamp = {"package": "nas-harness 9.9", "command": "nas-harness report --x"}
+    out = build_report(runs_dir, tmp_path, table=table, checkpoints=(10, BUDGET), stamp=stamp)
+    page = out.report.read_text(encoding="utf-8")
+    assert "<h2>Produced by (provenance)</h2>" in page and "nas-harness 9.9" in page
+    assert out.summary.read_bytes() == report.summary.read_bytes()
+    assert "Produced by" not in report.report.read_text(encoding="utf-8")
 
 
 def test_summary_table_is_the_step_aggregation_of_the_runs(report, runs_dir):
@@ -141,7 +181,9 @@ def test_report_refuses_runs_of_another_table_and_empty_directories(runs_dir, tm
 REPO_RESULTS = Path(__file__).resolve().parents[2] / "results"
 REQUIRED = ("summary.md", "tables/criteria.csv", "tables/checkpoints.csv")
 OPTIONAL = ("tables/references.csv", "tables/summary.csv", "tables/criteria.md",
-            "tables/checkpoints.md")
+            "tables/checkpoints.md", "tables/significance.csv", "tables/significance.md",
+            "tables/ranks.csv", "tables/ranks.md", "tables/anytime.csv", "tables/aocc.csv",
+            "tables/aocc.md", "tables/final_architectures.csv", "tables/final_architectures.md")
 
 
 @pytest.mark.slow

@@ -93,7 +93,8 @@ def test_missing_plugin_is_a_clear_error(tmp_path, capsys):
 def test_reproduce_runs_the_paper_sweep_then_the_report_once(tmp_path, capsys, monkeypatch):
     calls = []
     fake = types.ModuleType("analysis.report")
-    fake.build_report = lambda runs_dir, out_dir: calls.append((runs_dir, out_dir)) or out_dir
+    fake.build_report = lambda runs_dir, out_dir, **kw: calls.append((runs_dir, out_dir, kw)) \
+        or out_dir
     monkeypatch.setitem(sys.modules, "analysis.report", fake)
     out, report = tmp_path / "runs", tmp_path / "report"
     report.mkdir()
@@ -104,8 +105,33 @@ def test_reproduce_runs_the_paper_sweep_then_the_report_once(tmp_path, capsys, m
     df = load_runs(out)
     assert set(df["dataset"]) == {"cifar10", "cifar100", "ImageNet16-120"}
     assert set(df["algorithm"]) == set(nas_harness.sweep.PAPER_ALGORITHMS)
-    assert calls == [(out, report)]
+    assert len(calls) == 1
+    runs_dir, out_dir, kw = calls[0]
+    assert (runs_dir, out_dir) == (out, report)
+    assert kw["algorithms"] == list(nas_harness.sweep.PAPER_ALGORITHMS) and kw["runs"] == 2
+    assert kw["datasets"] == ["cifar10", "cifar100", "ImageNet16-120"]
+    assert "experiments/paper.toml" in kw["stamp"]["experiment"]
     assert main(args) == 0  # a second call does no work at all
     text = capsys.readouterr().out
     assert "nothing to do" in text and "report already built" in text
     assert len(calls) == 1
+
+
+def test_help_shows_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: 100)" in text and "(default: 500)" in text and "(default: 0.5)" in text
+
+
+def test_experiment_file_excludes_sweep_flags(tmp_path, capsys):
+    file = tmp_path / "e.toml"
+    file.write_text('output = "runs"\n[[algorithms]]\nname = "t_random"\n')
+    assert run(tmp_path / "o", str(file), "--budget", "7") == 2
+    assert "--budget: the experiment file" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists() and not (tmp_path / "runs").exists()
+
+
+def test_run_needs_a_file_or_algorithms_and_datasets(tmp_path, capsys):
+    assert run(tmp_path / "o", "-a", "t_random") == 2
+    assert "give an experiment file" in capsys.readouterr().err

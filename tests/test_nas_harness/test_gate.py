@@ -24,11 +24,23 @@ def _rows(values):
     return pd.DataFrame(values, columns=["algorithm", "dataset", "query", "mean", "sem"])
 
 
+def _entries(per_entry):
+    """Entries with per-run values: {(algorithm, query): values}."""
+    rows = []
+    for (alg, query), values in per_entry.items():
+        v = np.asarray(values, dtype=float)
+        rows.append({"algorithm": alg, "dataset": "cifar10", "query": query, "mean": v.mean(),
+                     "sem": v.std(ddof=1) / np.sqrt(len(v)), "values": list(v)})
+    return pd.DataFrame(rows)
+
+
+# -- format 1 entries (means and standard errors only): the old rule -------------------------
+
 def test_drop_allowed_is_max_of_three_standard_errors_and_tolerance():
     np.testing.assert_allclose(gate.allowed_drop([0.01, 0.1, np.nan], 0.2), [0.2, 0.3, 0.2])
 
 
-def test_compare_flags_regressions_beyond_the_allowed_drop_only():
+def test_format1_entries_flag_regressions_beyond_the_allowed_drop_only():
     base = _rows([("a", "cifar10", 50, 90.0, 0.1),   # allowed 0.3
                   ("a", "cifar10", 100, 91.0, 0.01),  # allowed 0.2 (tolerance)
                   ("b", "cifar10", 50, 80.0, 0.1),
@@ -53,28 +65,154 @@ def test_compare_flags_regressions_beyond_the_allowed_drop_only():
     assert "-0.210" in text
 
 
-def test_compare_passes_identical_summaries():
+def test_format1_identical_summaries_are_identical():
     base = _rows([("a", "cifar10", 50, 90.0, 0.1)])
     result = gate.compare(base, base, tolerance=0.0)
     assert result.passed and result.table["delta"].tolist() == [0.0]
-    assert "gate passed" in result.format()
+    assert result.table["status"].tolist() == ["identical"]
+    assert "gate passed" in result.format() and "1 identical" in result.format()
+    assert "format-1 baseline" in result.format()
 
 
-def test_baseline_file_round_trip(tmp_path):
-    spec = SweepSpec(algorithms=(("random", {"replace": True}, "rand"),), datasets=("c10",),
+# -- format 2 entries (every run's value): one-sided Mann-Whitney, Holm, tolerance ------------
+
+RUNS = np.linspace(90.0, 91.0, 20)
+
+
+def test_per_run_values_tell_identical_changed_improved_and_regressed_apart():
+    base = _entries({("same", 50): RUNS, ("noise", 50): RUNS, ("worse", 50): RUNS,
+                     ("better", 50): RUNS, ("tiny", 50): RUNS})
+    cur = _entries({("same", 50): RUNS,
+                    ("noise", 50): RUNS[::-1] + np.r_[0.01, np.zeros(19)],  # reshuffled
+                    ("worse", 50): RUNS - 1.0,      # a known shift of 1 point down
+                    ("better", 50): RUNS + 1.0,
+                    ("tiny", 50): RUNS - 0.1})      # consistent but within the tolerance
+    result = gate.compare(base, cur, tolerance=0.2)
+    status = result.table.set_index("algorithm")["status"]
+    assert status.to_dict() == {"better": "improved", "noise": "ok", "same": "identical",
+                                "tiny": "ok", "worse": "REGRESSED"}
+    worse = result.table.set_index("algorithm").loc["worse"]
+    assert worse["p_worse"] < 0.05 and np.isclose(worse["delta"], -1.0)
+    assert np.isnan(result.table.set_index("algorithm").loc["same", "p_worse"])
+    assert "gate FAILED: 1 of 5" in result.format()
+
+
+def test_a_drop_beyond_the_tolerance_that_is_not_significant_passes():
+    rng = np.random.default_rng(0)
+    base = _entries({("a", 50): rng.normal(90, 3, 5)})
+    cur = _entries({("a", 50): base["values"][0][::-1] - np.r_[1.5, 0, 0, 0, 0]})
+    result = gate.compare(base, cur, tolerance=0.2)
+    assert result.table["delta"][0] < -0.2 and result.table["status"][0] == "ok"
+
+
+def test_holm_runs_over_all_entries():
+    # 5 runs each: the exact one-sided p of a full separation is 1/252; Holm over 20 entries
+    # multiplies the smallest by 20 (0.079 > 0.05), so none regresses
+    low = np.arange(5.0)
+    entries = {("a", q): low + 10 for q in range(1, 21)}
+    result = gate.compare(_entries(entries), _entries({k: low for k in entries}), 0.2)
+    assert result.passed and (result.table["p_worse"] > 0.05).all()
+    one = gate.compare(_entries({("a", 1): low + 10}), _entries({("a", 1): low}), 0.2)
+    assert not one.passed and one.table["p_worse"][0] == pytest.approx(1 / 252)
+
+
+@pytest.mark.parametrize("tolerance", [float("nan"), float("inf"), -0.1, "x"])
+def test_a_non_finite_or_negative_tolerance_is_an_error(tolerance):
+    base = _entries({("a", 50): RUNS})
+    with pytest.raises(gate.GateError, match=r"finite number >= 0|must be a number"):
+        gate.compare(base, base, tolerance=tolerance)
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-1"])
+def test_cli_refuses_a_non_finite_tolerance_in_one_line(text, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["check", "--tolerance", text])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "finite number >= 0" in err and "Traceback" not in err
+
+
+def _spec():
+    return SweepSpec(algorithms=(("random", {"replace": True}, "rand"),), datasets=("c10",),
                      runs=3, budget=20, master_seed=7)
-    summary = pd.DataFrame({"algorithm": "rand", "dataset": "cifar10", "query": [10, 20, 30],
-                            "mean": [90.0, 91.0, 92.0], "sem": [0.1, np.nan, 0.1],
-                            "n": 3, "n_runs": 3})
-    record = gate.baseline_record(spec, summary, [10, 20, 500], "abc")
-    assert record["checkpoints"] == [10, 20]  # 500 is beyond the budget
+
+
+def _curves_entries():
+    from analysis.metrics.aggregate import VALUE_COLUMN, StepCurves
+
+    values = np.array([[np.nan] * 9 + [90.0] * 21, [89.0] * 30, [91.0] * 30])
+    runs = pd.DataFrame({"algorithm": "rand", "dataset": "cifar10",
+                         "run_id": ["r0", "r1", "r2"], "run": [0, 1, 2]})
+    return gate.checkpoint_entries(StepCurves(30, runs, {VALUE_COLUMN: values}), [5, 10, 20])
+
+
+def test_baseline_file_round_trip_keeps_every_runs_value(tmp_path):
+    entries = _curves_entries()
+    assert entries["values"].tolist() == [[89.0, 91.0], [90.0, 89.0, 91.0], [90.0, 89.0, 91.0]]
+    record = gate.baseline_record(_spec(), entries, [5, 10, 500], "abc")
+    assert record["checkpoints"] == [5, 10] and record["format"] == 2  # 500 > budget
     path = gate.write_baseline(record, tmp_path / "b.json")
     back = gate.read_baseline(path)
-    assert back.spec == spec and back.checkpoints == (10, 20)
-    assert back.entries["mean"].tolist() == [90.0, 91.0] and np.isnan(back.entries["sem"][1])
+    assert back.spec == _spec() and back.checkpoints == (5, 10) and back.format == 2
+    assert back.entries["mean"].tolist() == [90.0, 90.0]
+    assert back.entries["values"].tolist() == [[89.0, 91.0], [90.0, 89.0, 91.0]]
     assert back.algorithm_names == {"rand": "random"}
+    assert len(path.read_text().splitlines()) < 40  # one line per entry
     with pytest.raises(DataNotFoundError, match="nas-harness bless"):
         gate.read_baseline(tmp_path / "missing.json")
+    result = gate.compare(back.entries, entries, 0.2)
+    assert set(result.table["status"]) == {"identical", "no baseline"} and result.passed
+
+
+def _write(tmp_path, record):
+    path = tmp_path / "bad.json"
+    path.write_text(record if isinstance(record, str) else json.dumps(record))
+    return path
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda r: r["entries"][0].update(mean=float("nan")), "mean nan, not a finite number"),
+    (lambda r: r["entries"][0].update(mean=None), "mean None"),
+    (lambda r: r["entries"][0].pop("mean"), "lacks mean"),
+    (lambda r: r["entries"][0].pop("values"), "lacks values"),
+    (lambda r: r["entries"][0]["values"].append(float("nan")), "finite numbers"),
+    (lambda r: r["entries"][0].update(mean=50.0), "not the mean of its values"),
+    (lambda r: r["entries"].append(dict(r["entries"][0])), "is duplicated"),
+    (lambda r: r.update(format=99), "format 99"),
+    (lambda r: r.update(entries=[]), "non-empty list"),
+    (lambda r: r.pop("sweep"), "malformed sweep"),
+])
+def test_a_broken_baseline_is_one_clear_error(tmp_path, mutate, message):
+    record = gate.baseline_record(_spec(), _curves_entries(), [5, 10], "abc")
+    mutate(record)
+    path = _write(tmp_path, json.dumps(record))  # json writes NaN as the token NaN
+    with pytest.raises(gate.GateError, match=message) as exc:
+        gate.read_baseline(path)
+    assert "nas-harness bless" in str(exc.value) and "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize("text, message", [("[1, 2]", "found a JSON list"),
+                                           ("{not json", "not valid JSON")])
+def test_a_file_that_is_not_a_baseline_is_one_clear_error(tmp_path, text, message, capsys):
+    path = _write(tmp_path, text)
+    with pytest.raises(gate.GateError, match=message):
+        gate.read_baseline(path)
+    assert main(["check", "--baseline", str(path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_format1_baseline_is_read_and_judged_by_the_old_rule(tmp_path):
+    record = gate.baseline_record(_spec(), _curves_entries(), [5, 10], "abc")
+    record["format"] = 1
+    for entry in record["entries"]:
+        del entry["values"]
+    back = gate.read_baseline(_write(tmp_path, record))
+    assert back.format == 1 and "values" not in back.entries
+    cur = _curves_entries()
+    cur.loc[1, "mean"] -= 5.0
+    status = gate.compare(back.entries, cur, 0.2).table["status"].tolist()
+    assert status[:2] == ["identical", "REGRESSED"]
 
 
 # -- end to end: bless with a good algorithm, weaken it, check must fail ----------------------
@@ -134,6 +272,8 @@ def test_check_fails_on_a_deliberately_weakened_algorithm(toy_algorithm, table, 
 
     same = gate.check(baseline, tmp_path / "same", table=table, workers=1)
     assert same.passed and (same.table["delta"] == 0).all()
+    assert set(same.table["status"]) == {"identical"}
+    assert all(len(e["values"]) == 6 for e in record["entries"])
 
     monkeypatch.setattr(analysis_cli, "_table", lambda: table)
     GateToy.WEAK = True
@@ -141,6 +281,7 @@ def test_check_fails_on_a_deliberately_weakened_algorithm(toy_algorithm, table, 
     assert not weak.passed
     assert set(weak.failures["status"]) == {"REGRESSED"}
     assert (weak.failures["delta"] < -weak.failures["allowed_drop"]).all()
+    assert (weak.failures["p_worse"] < gate.ALPHA).all()
 
     # the command exits 1 and prints the table of what moved
     code = main(["check", "--baseline", str(baseline), "--workers", "1", "--no-progress"])

@@ -12,7 +12,7 @@ import pytest
 from sweep_fixtures import plugin_path, synthetic_table, tree
 
 from benchmarks.run_files import load_runs, run_paths
-from nas_harness.sweep import SweepSpec, run_sweep
+from nas_harness.sweep import LOCK_NAME, ConfigurationConflict, SweepSpec, run_sweep
 
 TABLE = synthetic_table()
 TESTS_DIR = Path(__file__).resolve().parents[1]  # tests/, where sweep_fixtures.py lives
@@ -67,10 +67,15 @@ def test_missing_truncated_and_stale_runs_are_redone(tmp_path, plugin):
     assert tree(out) == reference
 
 
-def test_changed_protocol_redoes_and_force_recomputes(tmp_path, plugin):
+def test_changed_protocol_is_refused_and_force_replaces(tmp_path, plugin):
     out = tmp_path / "runs"
     sweep(out, plugin)
-    assert sweep(out, plugin, spec(budget=31)).completed == 12  # stale fingerprints
+    before = tree(out)
+    with pytest.raises(ConfigurationConflict, match=r"protocol.budget=30\) than this sweep "
+                                                    r"\(protocol.budget=31"):
+        sweep(out, plugin, spec(budget=31))
+    assert tree(out) == before  # refused before any work
+    assert sweep(out, plugin, spec(budget=31), force=True).completed == 12
     assert load_runs(out).groupby("run_id").size().eq(31).all()
     assert sweep(out, plugin, spec(budget=31), force=True).completed == 12
 
@@ -146,4 +151,5 @@ def test_kill_9_at_any_moment_then_resume_gives_the_same_files(tmp_path, plugin)
     files = tree(out)
     assert len(files) == 2 * total
     assert files == tree(reference)
-    assert not [p for p in out.rglob(".*")], "temporary files were left behind"
+    assert not [p for p in out.rglob(".*") if p.name != LOCK_NAME], \
+        "temporary files were left behind"

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from conftest import copy_tree
 
-from benchmarks.data.build_official import BUILDER, build_from_official_archive, is_official_archive
 from benchmarks.cost_model import dataset_costs
+from benchmarks.data.build_official import BUILDER, build_from_official_archive, is_official_archive
 from benchmarks.errors import DataIntegrityError, DataNotFoundError
 from benchmarks.space import SSS
 

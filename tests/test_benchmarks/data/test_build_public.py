@@ -11,15 +11,15 @@ import pandas as pd
 import pytest
 from conftest import flip_byte
 
+from benchmarks.cost_model import dataset_costs
 from benchmarks.data.build_public import (
     BUILDER,
     build_from_public_exports,
     check_order,
     expected_arch_strings,
 )
-from benchmarks.cost_model import dataset_costs
-from benchmarks.errors import DataIntegrityError, DataNotFoundError
 from benchmarks.data.sources import META_FILE, PUBLIC_FILES
+from benchmarks.errors import DataIntegrityError, DataNotFoundError
 from benchmarks.space import SSS, SearchSpace
 
 C10_VALID = "lightonai_contrastive_embeddings/cifar10_accs.npy"

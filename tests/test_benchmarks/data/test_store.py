@@ -12,10 +12,10 @@ import pytest
 from conftest import SAMPLE, copy_tree, flip_byte
 
 from benchmarks.data.build_official import build_from_official_archive
-from benchmarks.errors import DataIntegrityError, DataNotFoundError
 from benchmarks.data.paths import table_files
 from benchmarks.data.sources import PUBLIC_FILES, sha256_of
 from benchmarks.data.store import clear_memo, load_table, read_sidecar, read_table, save_table
+from benchmarks.errors import DataIntegrityError, DataNotFoundError
 
 COLUMNS = ("valid_acc", "test_acc", "params", "flops", "available")
 
