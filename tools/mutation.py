@@ -207,21 +207,26 @@ def main(argv: list[str] | None = None) -> int:
     if importlib.util.find_spec("mutmut") is None:
         print('mutmut is not installed: pip install -e ".[mutation]"')
         return 2
-    config = tomllib.loads(CONFIG.read_text())
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=CONFIG,
+                        help="modules, tests, threshold and equivalents (TOML)")
     parser.add_argument("--module", action="append", default=[],
                         help="only this module (path as in tools/mutation.toml); repeatable")
-    parser.add_argument("--threshold", type=float, default=float(config["threshold"]))
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="lowest accepted score in percent (default: the config's)")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2,
                         help="mutmut's parallel workers per module (default: CPU count)")
     parser.add_argument("--survivors", action="store_true",
                         help="print every undetected mutant's diff")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directories")
     args = parser.parse_args(argv)
+    config = tomllib.loads(args.config.read_text())
+    if args.threshold is None:
+        args.threshold = float(config["threshold"])
     modules = [m for m in config["module"] if not args.module or m["path"] in args.module]
     unknown = set(args.module) - {m["path"] for m in config["module"]}
     if unknown:
-        print(f"not in {CONFIG.relative_to(REPO)}: {', '.join(sorted(unknown))}")
+        print(f"not in {args.config}: {', '.join(sorted(unknown))}")
         return 2
     results = []
     start = time.perf_counter()
