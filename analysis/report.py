@@ -221,6 +221,7 @@ def _provenance(table: BenchmarkTable) -> tuple[list[tuple[str, str]], pd.DataFr
     facts = [("builder", p.builder), ("table checksum", p.checksum),
              ("schema version", str(p.schema_version)),
              ("partial", "yes" if p.partial else "no")]
+    facts += [("SYNTHETIC", "yes: generated hp=12 noise, not results")] if p.synthetic else []
     sources = pd.DataFrame(sorted(p.sources.items()), columns=["source file", "sha256"])
     return facts, sources
 

@@ -60,6 +60,6 @@ def hand_trajectory(run_id: str, values: Sequence[float], *, algorithm: str = "a
         "flops": np.zeros(n), "params": np.zeros(n, dtype=np.int64),
         "feasible": ~np.isnan(acc), "duplicate": np.zeros(n, dtype=bool),
         "valid_acc": np.nan_to_num(acc, nan=0.0), "incumbent_index": inc,
-        "incumbent_valid_acc": acc, "incumbent_test_acc": acc,
+        "incumbent_valid_acc": acc, "incumbent_test_acc": acc, "elapsed_s": np.full(n, np.nan),
     }
     return pd.DataFrame({c: data[c] for c in TRAJECTORY_COLUMNS})

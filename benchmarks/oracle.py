@@ -2,6 +2,12 @@
 
 Algorithms never hold the oracle; the runner asks it on their behalf and forwards only the
 validation accuracy. Test accuracy stays in the table for the harness's reports.
+
+At hp=12 each query reads one seed drawn from the run's oracle stream among the seeds the
+table holds for that architecture and dataset (NATS-Bench's ``is_random=True`` draws
+``random.choice`` over the trial's seeds, so never a missing one). Under a time budget
+(``Protocol.budget_seconds``) each query also advances a simulated clock by that seed's
+``hp12_time``, which the log records (``elapsed``).
 """
 
 from __future__ import annotations
@@ -25,13 +31,17 @@ class QueryLog:
     valid_acc: np.ndarray
     feasible: np.ndarray
     duplicate: np.ndarray
+    elapsed: np.ndarray
+    """Simulated seconds on the clock after each query (NaN without a time budget)."""
 
 
 class Oracle:
     """Answers accuracy queries under a protocol and charges one unit of budget per query.
 
     Duplicated queries are charged and flagged, as in NATS-Bench. At hp=12 each query reads
-    the accuracy of one seed drawn from ``rng`` (NATS-Bench's ``is_random=True``).
+    the accuracy of one seed drawn from ``rng`` among the seeds present for it (NATS-Bench's
+    ``is_random=True``). Under a time budget a query that would take the clock past
+    ``budget_seconds`` is not charged and ends the run (:attr:`remaining` drops to 0).
     """
 
     def __init__(self, table: DatasetTable, protocol: Protocol,
@@ -45,6 +55,15 @@ class Oracle:
             )
         if protocol.fidelity == "12" and rng is None:
             raise ProtocolError("hp=12 draws one seed per query: pass an rng to the Oracle")
+        self._seconds = protocol.budget_seconds
+        if self._seconds is not None and table.hp12_time is None:
+            raise ProtocolError(
+                "a time budget needs the hp=12 training times, which this table lacks; build "
+                "it from the official archive: "
+                "`nas-harness data build --from NATS-sss-v1_0-50262-simple.tar`")
+        self._clock = 0.0
+        self._stopped = False
+        self._present = table.hp12_seeds if protocol.fidelity == "12" else None
         self.table = table
         self.protocol = protocol
         self.space = space
@@ -55,7 +74,7 @@ class Oracle:
         self._size = space.size
         self._max_flops = self.context.max_flops
         # scalar fast path (query) only where a query is a plain lookup of one column
-        self._fast = protocol.fidelity == "90" and self._complete
+        self._fast = protocol.fidelity == "90" and self._complete and self._seconds is None
         self._columns: _PythonColumns | None = None
         self._seen = bytearray(space.size)
         self._seen_np = np.frombuffer(self._seen, dtype=np.bool_)  # same memory, for batches
@@ -71,8 +90,18 @@ class Oracle:
 
     @property
     def remaining(self) -> int:
-        """Queries left in the budget."""
-        return self.protocol.budget - self._used
+        """Queries left in the budget (0 once a time budget has ended the run)."""
+        return 0 if self._stopped else self.protocol.budget - self._used
+
+    @property
+    def timed(self) -> bool:
+        """Whether a time budget applies (then :meth:`evaluate` may charge only a prefix)."""
+        return self._seconds is not None
+
+    @property
+    def elapsed(self) -> float:
+        """Simulated seconds charged so far (0.0 without a time budget)."""
+        return self._clock
 
     def cost(self, indices: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
         """FLOPs (M) and parameter counts of architectures: free, vectorised."""
@@ -80,9 +109,17 @@ class Oracle:
         return self.table.flops[idx], self.table.params[idx]
 
     def evaluate(self, indices: np.ndarray | list[int] | int) -> np.ndarray:
-        """Validation accuracies of ``indices``; charges one query each, all or nothing."""
+        """Validation accuracies of ``indices``; charges one query each.
+
+        Under a query budget it is all or nothing. Under a time budget it charges the longest
+        prefix whose simulated time fits and returns only that prefix's accuracies: the first
+        query that would overrun the clock ends the run (and is neither charged nor logged).
+        """
         idx = np.atleast_1d(self.space.check_indices(indices))
         n = len(idx)
+        if self._stopped:
+            raise BudgetExhaustedError(
+                f"the time budget of {self._seconds:g} simulated seconds is spent")
         if n > self.remaining:
             raise BudgetExhaustedError(
                 f"{n} queries asked but only {self.remaining} of {self.protocol.budget} remain"
@@ -93,10 +130,13 @@ class Oracle:
                 f"architecture {missing} ({self.space.format(missing)}) has no data in this "
                 "(partial) table; build the full table with `nas-harness data build`"
             )
+        elapsed = np.full(n, np.nan)
         if self.protocol.fidelity == "12":
-            assert self._rng is not None and self.table.hp12_valid_acc is not None
-            seeds = self._rng.integers(0, self.table.hp12_valid_acc.shape[1], size=n)
-            acc = self.table.hp12_valid_acc[idx, seeds]
+            seeds = self._draw_seeds(idx)
+            acc = self.table.hp12_valid_acc[idx, seeds]  # type: ignore[index]
+            if self._seconds is not None:
+                idx, acc, elapsed = self._charge_time(idx, seeds, acc)
+                n = len(idx)
         else:
             acc = self.table.valid_acc[idx]
         # a duplicate is a query of an index seen before, earlier in this batch included
@@ -108,9 +148,45 @@ class Oracle:
             dup = dup | within
         self._seen_np[idx] = True
         self._flush_pending()
-        self._chunks.append(QueryLog(idx.copy(), acc.copy(), self.context.is_feasible(idx), dup))
+        self._chunks.append(QueryLog(idx.copy(), acc.copy(), self.context.is_feasible(idx), dup,
+                                     elapsed))
         self._used += n
         return acc.copy()
+
+    def _draw_seeds(self, idx: np.ndarray) -> np.ndarray:
+        """One hp=12 seed column per query, uniform among the seeds present (vectorised)."""
+        assert self._present is not None
+        present = self._present[idx]
+        counts = present.sum(axis=1)
+        if not counts.all():
+            bad = int(idx[counts == 0][0])
+            raise DataIntegrityError(
+                f"architecture {bad} ({self.space.format(bad)}) has no hp=12 result on "
+                f"{self.protocol.dataset} in this table; rebuild it from the complete archive")
+        assert self._rng is not None
+        pick = self._rng.integers(0, counts)  # the pick-th present seed of each row
+        rank = np.cumsum(present, axis=1) - 1
+        return np.argmax(present & (rank == pick[:, None]), axis=1)
+
+    def _charge_time(self, idx: np.ndarray, seeds: np.ndarray, acc: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Advance the clock by each query's hp=12 time; keep the prefix that fits."""
+        assert self.table.hp12_time is not None and self._seconds is not None
+        cost = self.table.hp12_time[idx, seeds]
+        if np.isnan(cost).any():
+            bad = int(idx[np.isnan(cost)][0])
+            raise DataIntegrityError(
+                f"architecture {bad} ({self.space.format(bad)}) has an hp=12 accuracy but no "
+                f"training time on {self.protocol.dataset}; rebuild the table from the archive")
+        # (clock + c1) + c2 ...: NATS-Bench's ``_used_time += cost``, the same in any batching
+        clock = np.cumsum(np.concatenate(([self._clock], cost)))[1:]
+        fits = int(np.argmin(clock <= self._seconds)) if not (clock <= self._seconds).all() \
+            else len(idx)
+        if fits < len(idx):
+            self._stopped = True
+        if fits:
+            self._clock = float(clock[fits - 1])
+        return idx[:fits], acc[:fits], clock[:fits]
 
     def query(self, index: int) -> float:
         """One architecture's validation accuracy: the scalar fast path of :meth:`evaluate`.
@@ -119,7 +195,12 @@ class Oracle:
         overhead: sequential algorithms (evolution, REINFORCE) ask one architecture at a time.
         """
         if not self._fast:
-            return float(self.evaluate(index)[0])
+            answered = self.evaluate(index)
+            if not len(answered):
+                raise BudgetExhaustedError(
+                    f"the next query would overrun the time budget of {self._seconds:g} "
+                    "simulated seconds")
+            return float(answered[0])
         if self._used >= self._budget:
             raise BudgetExhaustedError(f"1 query asked but only 0 of {self._budget} remain")
         i = operator.index(index)
@@ -143,7 +224,8 @@ class Oracle:
             self._chunks.append(QueryLog(np.array(index, dtype=np.int64),
                                          np.array(valid, dtype=np.float64),
                                          np.array(feasible, dtype=bool),
-                                         np.array(duplicate, dtype=bool)))
+                                         np.array(duplicate, dtype=bool),
+                                         np.full(len(index), np.nan)))
             self._pending.clear()
 
     @property
@@ -151,9 +233,9 @@ class Oracle:
         """A copy of every charged query so far."""
         self._flush_pending()
         chunks = self._chunks or [QueryLog(np.empty(0, np.int64), np.empty(0),
-                                           np.empty(0, bool), np.empty(0, bool))]
+                                           np.empty(0, bool), np.empty(0, bool), np.empty(0))]
         return QueryLog(*(np.concatenate([getattr(c, f) for c in chunks])
-                          for f in ("index", "valid_acc", "feasible", "duplicate")))
+                          for f in ("index", "valid_acc", "feasible", "duplicate", "elapsed")))
 
 
 @dataclass(frozen=True)

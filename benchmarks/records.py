@@ -33,6 +33,7 @@ TRAJECTORY_COLUMNS: dict[str, str] = {
     "incumbent_index": "int64",   # -1 until a feasible architecture was evaluated
     "incumbent_valid_acc": "float64",  # NaN until then
     "incumbent_test_acc": "float64",   # NaN until then; harness-only, for reporting
+    "elapsed_s": "float64",       # simulated seconds after this query (time budget); else NaN
 }
 
 

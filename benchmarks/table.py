@@ -38,6 +38,9 @@ class DatasetTable:
         hp12_train_time: optional hp=12 total training time in seconds (per seed 777).
         hp12_eval_time: optional hp=12 total evaluation time in seconds (per seed 777).
         latency: optional latency in seconds.
+        hp12_time: optional ``(n, 3)`` seconds that NATS-Bench's ``simulate_train_eval(...,
+            hp='12')`` charges for a query answered by seed 777/888/999: that seed's total
+            training time plus its per-epoch validation time (NaN where the seed is absent).
     """
 
     dataset: str
@@ -50,6 +53,7 @@ class DatasetTable:
     hp12_train_time: np.ndarray | None = None
     hp12_eval_time: np.ndarray | None = None
     latency: np.ndarray | None = None
+    hp12_time: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.valid_acc)
@@ -58,8 +62,11 @@ class DatasetTable:
                 raise DataIntegrityError(f"{self.dataset}: column {name} has the wrong length")
         if self.hp12_valid_acc is not None and self.hp12_valid_acc.shape != (n, len(HP12_SEEDS)):
             raise DataIntegrityError(f"{self.dataset}: hp12_valid_acc must be ({n}, 3)")
+        if self.hp12_time is not None and self.hp12_time.shape != (n, len(HP12_SEEDS)):
+            raise DataIntegrityError(f"{self.dataset}: hp12_time must be ({n}, 3)")
         for arr in (self.valid_acc, self.test_acc, self.params, self.flops, self.available,
-                    self.hp12_valid_acc, self.hp12_train_time, self.hp12_eval_time, self.latency):
+                    self.hp12_valid_acc, self.hp12_train_time, self.hp12_eval_time, self.latency,
+                    self.hp12_time):
             if arr is not None:
                 arr.setflags(write=False)
 
@@ -78,16 +85,30 @@ class DatasetTable:
         """The training budgets (``hp``) whose validation accuracy this table holds."""
         return ("90", "12") if self.hp12_valid_acc is not None else ("90",)
 
+    @property
+    def hp12_seeds(self) -> np.ndarray:
+        """``(n, 3)`` bool: which of the seeds 777/888/999 ran at hp=12 (a NaN = absent)."""
+        if self.hp12_valid_acc is None:
+            return np.zeros((self.num_archs, len(HP12_SEEDS)), dtype=bool)
+        return ~np.isnan(self.hp12_valid_acc)
+
 
 @dataclass(frozen=True)
 class TableProvenance:
-    """Where a table came from: builder, source files with their sha256, schema version."""
+    """Where a table came from: builder, source files with their sha256, schema version.
+
+    ``synthetic`` marks a table built from a synthetic archive
+    (:mod:`benchmarks.data.synthetic_archive`): its hp=12 accuracies and times are invented
+    noise, fit for tests and speed measurements, never for results; ``data info``, every report
+    and ``reproduce`` (which refuses it without ``--allow-synthetic``) say so.
+    """
 
     builder: str
     sources: Mapping[str, str]
     schema_version: int = SCHEMA_VERSION
     partial: bool = False
     checksum: str = ""
+    synthetic: bool = False
 
 
 @dataclass(frozen=True)

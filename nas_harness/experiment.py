@@ -92,6 +92,21 @@ class AlgorithmSpec:
         return cls(str(name), tuple(dict(params or {}).items()), str(label))
 
 
+PER_DATASET_OPTIONS = frozenset({"budget_seconds"})
+"""Protocol options that may take one value per dataset."""
+
+
+def _per_dataset(key: str, value: Any) -> Any:
+    """A per-dataset option as sorted ``(dataset, value)`` pairs (hashable, canonical)."""
+    if key not in PER_DATASET_OPTIONS:
+        return value
+    if isinstance(value, Mapping):
+        value = tuple(value.items())
+    if isinstance(value, (tuple, list)):
+        return tuple(sorted((get_dataset(d).name, v) for d, v in value))
+    return value
+
+
 @dataclass(frozen=True)
 class SweepSpec:
     """What a sweep runs: every algorithm on every dataset, ``runs`` times, one protocol.
@@ -106,6 +121,8 @@ class SweepSpec:
         master_seed: entropy of every run's ``SeedSequence`` (fixed, so sweeps reproduce).
         protocol_options: further :class:`Protocol` fields by name (``(name, value)`` pairs or
             a mapping), for protocol fields beyond budget, fidelity and FLOPs fraction.
+            ``budget_seconds`` may be one number or one per dataset (a mapping or
+            ``(dataset, seconds)`` pairs: the NATS-Bench preset's budgets differ by dataset).
     """
 
     algorithms: tuple[Any, ...]
@@ -122,7 +139,7 @@ class SweepSpec:
         if isinstance(options, Mapping):
             options = tuple(options.items())
         object.__setattr__(self, "protocol_options",
-                           tuple(sorted((str(k), v) for k, v in options)))
+                           tuple(sorted((str(k), _per_dataset(k, v)) for k, v in options)))
         algos = tuple(AlgorithmSpec.coerce(a) for a in (
             (self.algorithms,) if isinstance(self.algorithms, (str, AlgorithmSpec))
             else self.algorithms))
@@ -149,8 +166,9 @@ class SweepSpec:
                 f"the master seed must be a non-negative integer, got {self.master_seed!r}")
         object.__setattr__(self, "algorithms", algos)
         object.__setattr__(self, "datasets", datasets)
-        # the protocol checks budget, fidelity and fraction with clear messages
-        self.protocol(datasets[0])
+        # the protocol checks budget, fidelity, fraction and options with clear messages
+        for dataset in datasets:
+            self.protocol(dataset)
         object.__setattr__(self, "fidelity", str(self.fidelity))
 
     def protocol(self, dataset: str) -> Protocol:
@@ -166,7 +184,21 @@ class SweepSpec:
                 f"fidelity, max_flops_fraction{''.join(', ' + k for k in sorted(known))}")
         return Protocol(dataset, budget=self.budget, fidelity=self.fidelity,
                         max_flops_fraction=self.max_flops_fraction,
-                        **dict(self.protocol_options))
+                        **self.options_for(dataset))
+
+    def options_for(self, dataset: str) -> dict[str, Any]:
+        """``protocol_options`` on ``dataset``: a per-dataset value resolved to its own."""
+        name = get_dataset(dataset).name
+        out = {}
+        for key, value in self.protocol_options:
+            if key in PER_DATASET_OPTIONS and isinstance(value, tuple):
+                per = dict(value)
+                if name not in per:
+                    raise ProtocolError(f"{key} names no value for {name} (it has: "
+                                        f"{', '.join(per)})")
+                value = per[name]
+            out[key] = value
+        return out
 
     @property
     def num_runs(self) -> int:

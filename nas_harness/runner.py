@@ -154,14 +154,20 @@ def search(task: RunTask, table: DatasetTable, algorithm_cls: type[Algorithm],
     oracle = Oracle(table, task.protocol, rng=seeds.oracle_rng())
     algorithm = algorithm_cls(oracle.context, seeds.algorithm_rng(), params)
     log = run_search(algorithm, oracle)
-    return trajectory_table(task, table, log.index, log.valid_acc, log.feasible, log.duplicate)
+    return trajectory_table(task, table, log.index, log.valid_acc, log.feasible, log.duplicate,
+                            log.elapsed)
 
 
 def trajectory_table(task: RunTask, table: DatasetTable, index: np.ndarray,
                      valid_acc: np.ndarray, feasible: np.ndarray,
-                     duplicate: np.ndarray) -> pa.Table:
-    """The trajectory of a query log: one row per query with the incumbent so far."""
+                     duplicate: np.ndarray, elapsed: np.ndarray | None = None) -> pa.Table:
+    """The trajectory of a query log: one row per query with the incumbent so far.
+
+    ``elapsed`` is the simulated clock after each query under a time budget (NaN otherwise).
+    """
     n = len(index)
+    if elapsed is None:
+        elapsed = np.full(n, np.nan)
     inc = incumbents(index, valid_acc, feasible)
     has = inc.index >= 0
     inc_test = np.where(has, table.test_acc[np.maximum(inc.index, 0)], np.nan)
@@ -181,6 +187,7 @@ def trajectory_table(task: RunTask, table: DatasetTable, index: np.ndarray,
         "incumbent_index": inc.index.astype(np.int64, copy=False),
         "incumbent_valid_acc": inc.valid_acc.astype(np.float64, copy=False),
         "incumbent_test_acc": inc_test.astype(np.float64, copy=False),
+        "elapsed_s": np.asarray(elapsed, dtype=np.float64),
     }
     arrays = [pa.array(columns[f.name], f.type) if not isinstance(columns[f.name], pa.Array)
               else columns[f.name] for f in TRAJECTORY_SCHEMA]

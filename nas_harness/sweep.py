@@ -214,7 +214,7 @@ def plan_sweep(spec: SweepSpec, table: BenchmarkTable,
         RunTask(algorithm=algo.label, algorithm_name=algo.name, params=params, dataset=dataset,
                 run=run, budget=spec.budget, fidelity=spec.fidelity,
                 max_flops_fraction=spec.max_flops_fraction, master_seed=spec.master_seed,
-                protocol_options=spec.protocol_options)
+                protocol_options=tuple(sorted(spec.options_for(dataset).items())))
         for dataset in spec.datasets for algo, params in resolved for run in range(spec.runs)
     )
     return SweepPlan(spec, tasks, tuple(t.fingerprint(checksum) for t in tasks),

@@ -219,3 +219,106 @@ def final_runs(curves: StepCurves) -> pd.DataFrame:
     for name, matrix in curves.values.items():
         out[f"final_{name}"] = matrix[:, -1] if matrix.shape[1] else np.nan
     return out
+
+
+# -- the time axis (runs under a budget in simulated seconds) ----------------------------------
+TIME_COLUMN = "elapsed_s"
+TIME_SUMMARY_COLUMNS: tuple[str, ...] = tuple(
+    TIME_COLUMN if c == "query" else c for c in SUMMARY_COLUMNS)
+
+
+@dataclass(frozen=True)
+class TimeCurves:
+    """Runs x time-grid matrices of trajectory columns, step-function filled.
+
+    Attributes:
+        times: the grid in simulated seconds, ascending; column ``j`` is time ``times[j]``.
+        runs: one row per run, as in :class:`StepCurves`.
+        values: column name -> float64 array of shape ``(len(runs), len(times))``.
+    """
+
+    times: np.ndarray
+    runs: pd.DataFrame
+    values: Mapping[str, np.ndarray]
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        """The matrix of one column."""
+        return self.values[column]
+
+    def groups(self) -> Iterator[tuple[tuple[str, str], slice]]:
+        """``((algorithm, dataset), row slice)`` for every group, in sorted order."""
+        return StepCurves(len(self.times), self.runs, self.values).groups()
+
+
+def time_curves(traj: pd.DataFrame, times: Sequence[float] | np.ndarray,
+                columns: Sequence[str] = (VALUE_COLUMN,),
+                runs: pd.DataFrame | None = None) -> TimeCurves:
+    """Scatter a trajectory onto a grid of simulated seconds (the x-axis of a time budget).
+
+    The same step rule as :func:`step_curves`, with the clock in place of the query count:
+    the value of a run at time ``t`` is the value its trajectory recorded at the last query
+    whose ``elapsed_s <= t`` -- no interpolation, no look-ahead (NATS-Bench's own plots
+    interpolate between the two nearest queries; this harness does not). Before a run's
+    first query ends, and before its first feasible query, the value is NaN. A run that
+    stopped early holds its last value.
+
+    Args:
+        traj: trajectory rows with ``elapsed_s`` (runs made under ``--budget-seconds``).
+        times: grid points in seconds, ascending.
+        columns: numeric columns to build matrices of.
+        runs: optional list of every run (see :func:`step_curves`).
+    """
+    _check_columns(traj, [*KEY_COLUMNS, "query", TIME_COLUMN, *columns])
+    grid = np.asarray(times, dtype=np.float64)
+    if grid.ndim != 1 or not len(grid) or np.any(np.diff(grid) < 0) or np.isnan(grid).any():
+        raise ProtocolError("the time grid must be a non-empty ascending list of seconds")
+    elapsed = traj[TIME_COLUMN].to_numpy(dtype=np.float64)
+    if np.isnan(elapsed).any():
+        raise DataIntegrityError(
+            "some trajectory rows have no simulated clock (elapsed_s is NaN): time-axis "
+            "curves need runs made under a time budget (`nas-harness run --budget-seconds`)")
+    listed = traj[list(KEY_COLUMNS)]
+    if runs is not None:
+        _check_columns(runs, KEY_COLUMNS)
+        listed = pd.concat([listed, runs[list(KEY_COLUMNS)]], ignore_index=True)
+    run_keys = (listed.drop_duplicates()
+                .sort_values(["algorithm", "dataset", "run", "run_id"], kind="stable")
+                .reset_index(drop=True))
+    n_runs, width = len(run_keys), len(grid)
+    run_code = pd.Index(run_keys["run_id"]).get_indexer(traj["run_id"])
+    query = traj["query"].to_numpy(dtype=np.int64)
+    # the first grid point at which each row is in the past, i.e. elapsed <= t
+    first = np.searchsorted(grid, elapsed, side="left")
+    visible = first < width
+    # per (run, grid point): the largest query number visible by then (0: none)
+    last = np.zeros((n_runs, width), dtype=np.int64)
+    np.maximum.at(last, (run_code[visible], first[visible]), query[visible])
+    last = np.maximum.accumulate(last, axis=1)
+    # row of the trajectory for each (run, query): a dense lookup by run and query number
+    budget = int(query.max()) if len(query) else 0
+    row_of = np.full((n_runs, budget + 1), -1, dtype=np.int64)
+    row_of[run_code, query] = np.arange(len(traj))
+    picked = row_of[np.arange(n_runs)[:, None], last]
+    values: dict[str, np.ndarray] = {}
+    for name in columns:
+        col = traj[name].to_numpy(dtype=np.float64)
+        values[name] = np.where(picked >= 0, col[np.maximum(picked, 0)], np.nan)
+    return TimeCurves(times=grid, runs=run_keys, values=values)
+
+
+def summarize_time(curves: TimeCurves, column: str = VALUE_COLUMN) -> pd.DataFrame:
+    """The tidy summary on the time grid: :data:`TIME_SUMMARY_COLUMNS`, one row per time."""
+    parts = []
+    matrix = curves[column]
+    for (algorithm, dataset), rows in curves.groups():
+        stats = column_stats(matrix[rows])
+        part = pd.DataFrame({TIME_COLUMN: curves.times, "n_runs": rows.stop - rows.start,
+                             **stats})
+        part.insert(0, "dataset", dataset)
+        part.insert(0, "algorithm", algorithm)
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in TIME_SUMMARY_COLUMNS})
+    out = pd.concat(parts, ignore_index=True)
+    out["n_runs"] = out["n_runs"].astype(np.int64)
+    return out[list(TIME_SUMMARY_COLUMNS)]

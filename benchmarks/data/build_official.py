@@ -1,206 +1,258 @@
-"""Build the benchmark table from an official NATS-Bench SSS archive via the ``nats_bench`` API.
+"""Build the benchmark table from an official NATS-Bench SSS archive (directory or ``.tar``).
 
-The official archive (``NATS-sss-v1_0-50262-simple/``: ``meta.pickle.pbz2`` plus one
-``NNNNNN.pickle.pbz2`` per architecture) is the only source of hp=12 results, latency and
-training times. Each column is read through the API exactly as a NATS-Bench user would:
+The official archive (``NATS-sss-v1_0-50262-simple``: ``meta.pickle.pbz2`` plus one
+``NNNNNN.pickle.pbz2`` per architecture, distributed as ``NATS-sss-v1_0-50262-simple.tar``) is
+the only source of hp=12 results, latency and training times. The records are read directly
+by :mod:`benchmarks.data.archive_reader` (bz2 pickles, in parallel, a tar read in place); the
+values are those of the ``nats_bench`` API, computed its way (the reader's docstring lists
+each column's API call; a test checks equality on the official sample):
 
-* ``valid_acc``: ``get_more_info(i, valid_split, hp='90', is_random=False)['valid-accuracy']``
-  (``valid_split`` is ``cifar10-valid`` for CIFAR-10, the dataset itself otherwise);
-* ``test_acc``: ``get_more_info(i, dataset, hp='90', is_random=False)['test-accuracy']``;
-* ``params``/``flops``: ``get_cost_info(i, dataset, hp='90')`` (params in M -> integer count);
-* ``latency``: ``get_cost_info(i, dataset, hp='12')['latency']`` (= ``get_latency``'s
-  default: the mean over the hp=12 seeds; NaN where the API has none);
-* ``hp12_valid_acc[:, k]``: ``query_meta_info_by_index(i, hp='12').get_metrics(valid_split,
-  'x-valid', is_random=seed)['accuracy']`` for seed 777/888/999 (NaN if a seed is absent);
-* ``hp12_train_time``/``hp12_eval_time``: seed 777's ``T-train@total``/``T-x-valid@total`` of
-  the hp=12 run on ``valid_split`` (the run whose accuracy a search reads).
+* ``valid_acc``/``test_acc``: hp=90 validation (``cifar10-valid`` for CIFAR-10) and test
+  accuracy, seed 777;
+* ``params``/``flops``: hp=90 cost info (params in M -> integer count); every record's FLOPs
+  and params are checked against the exact cost model (:mod:`benchmarks.cost_model`) while
+  building, a free check at full scale;
+* ``latency``: hp=12 mean latency (NaN where the archive has none);
+* ``hp12_valid_acc[:, k]``: hp=12 validation accuracy of seed 777/888/999, NaN where a seed
+  did not run (the oracle draws only among the seeds present);
+* ``hp12_time[:, k]``: what ``simulate_train_eval(..., hp='12')`` charges when it draws seed
+  k: that trial's total training time plus its per-epoch validation time;
+* ``hp12_train_time``/``hp12_eval_time``: seed 777's ``T-train@total``/``T-x-valid@total``.
 
 A full archive covers all 32,768 architectures; anything less is refused unless the caller
-asks for a partial table, whose missing rows hold NaN / -1 and ``available=False``.
-A single-file archive (``NATS-sss-v1_0-50262.pickle.pbz2``) is read with ``fast_mode=False``.
+asks for a partial table, whose missing rows hold NaN / -1 and ``available=False``. A
+single-file archive (``NATS-sss-v1_0-50262.pickle.pbz2``) is read in-process. An archive
+written by :mod:`benchmarks.data.synthetic_archive` gives a table marked synthetic.
 """
 
 from __future__ import annotations
 
+import bz2
 import hashlib
-import re
+import os
+import pickle
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from benchmarks.cost_model import dataset_costs
+from benchmarks.data import archive_reader as reader
+from benchmarks.data.archive_reader import FIELD, META_NAME, RECORD_RE, is_tar
 from benchmarks.data.build_public import check_order
 from benchmarks.data.sources import sha256_of
-from benchmarks.datasets import DATASETS
 from benchmarks.errors import DataIntegrityError, DataNotFoundError
 from benchmarks.space import SSS, SearchSpace
 from benchmarks.table import HP12_SEEDS, BenchmarkTable, DatasetTable, TableProvenance
 
 BUILDER = "official-archive"
-META_NAME = "meta.pickle.pbz2"
-RECORD_RE = re.compile(r"^(\d+)\.pickle\.pbz2$")
+SYNTHETIC_BUILDER = "synthetic-archive"
 MAX_LISTED_SOURCES = 64
 """Above this many record files, provenance keeps one digest of all their hashes."""
+FLOPS_ATOL = 1e-6
+"""Tolerance (MFLOPs) of the cost-model check: the archive stores FLOPs/1e6 as a float."""
+
+__all__ = [
+    "BUILDER",
+    "META_NAME",
+    "RECORD_RE",
+    "SYNTHETIC_BUILDER",
+    "build_from_official_archive",
+    "default_workers",
+    "is_official_archive",
+    "record_files",
+]
+
+
+def default_workers() -> int:
+    """The CPU cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def is_official_archive(path: str | Path) -> bool:
-    """Whether ``path`` is an archive directory (with ``meta.pickle.pbz2``) or archive file."""
+    """Whether ``path`` is an archive directory, an archive ``.tar`` or a single-file archive."""
     p = Path(path)
-    return (p.is_dir() and (p / META_NAME).is_file()) or (
+    return (p.is_dir() and (p / META_NAME).is_file()) or is_tar(p) or (
         p.is_file() and p.name.endswith(".pickle.pbz2") and not RECORD_RE.match(p.name)
     )
 
 
 def record_files(archive_dir: Path) -> dict[int, Path]:
     """``{index: path}`` of the per-architecture record files of an archive directory."""
-    found: dict[int, Path] = {}
-    for path in archive_dir.iterdir():
-        match = RECORD_RE.match(path.name)
-        if match:
-            index = int(match.group(1))
-            if index in found:
-                raise DataIntegrityError(
-                    f"{archive_dir}: two record files for index {index}: {found[index].name} "
-                    f"and {path.name}; remove one"
-                )
-            found[index] = path
-    return found
+    return {i: Path(ref.path) for i, ref in reader.open_archive(archive_dir).refs.items()}
 
 
-def _sources(archive: Path, files: Iterable[Path]) -> dict[str, str]:
-    listed = sorted(files)
+def _sources(archive: Path, digests: dict[str, str]) -> dict[str, str]:
     if archive.is_file():
         return {archive.name: sha256_of(archive)}
-    hashes = {p.name: sha256_of(p) for p in listed}
     sources = {META_NAME: sha256_of(archive / META_NAME)}
+    hashes = dict(sorted(digests.items()))
     if len(hashes) <= MAX_LISTED_SOURCES:
         return sources | hashes
     digest = hashlib.sha256("".join(f"{k} {v}\n" for k, v in hashes.items()).encode())
     return sources | {f"records[{len(hashes)}] (sha256 of 'name sha256' lines)": digest.hexdigest()}
 
 
-def _create_api(archive: Path) -> Any:
-    try:
-        import nats_bench
-    except ImportError as exc:  # pragma: no cover - nats_bench is a project dependency
-        raise DataNotFoundError(
-            "building from an official archive needs the nats_bench package: "
-            "`pip install nats_bench`"
-        ) from exc
-    return nats_bench.create(str(archive), "sss", fast_mode=archive.is_dir(), verbose=False)
+class _Columns:
+    """The dense columns of every dataset, filled chunk by chunk as records stream in."""
+
+    def __init__(self, n: int) -> None:
+        self.values = np.full((len(reader.DATASET_ORDER), n, len(reader.FIELDS)), np.nan)
+        self.available = np.zeros(n, dtype=bool)
+        self.digests: dict[str, str] = {}
+
+    def fill(self, indices: np.ndarray, values: np.ndarray, names: Iterable[str],
+             digests: Iterable[str]) -> None:
+        self.values[:, indices, :] = values.transpose(1, 0, 2)
+        self.available[indices] = True
+        self.digests.update(zip(names, digests, strict=True))
+
+    def tables(self) -> dict[str, DatasetTable]:
+        out = {}
+        have = self.available
+        for d, name in enumerate(reader.DATASET_ORDER):
+            v = self.values[d]
+            params = np.full(len(have), -1, dtype=np.int64)
+            params[have] = np.rint(v[have, FIELD["params_m"]] * 1e6).astype(np.int64)
+            seeds = slice(FIELD["acc777"], FIELD["acc777"] + len(HP12_SEEDS))
+            times = slice(FIELD["time777"], FIELD["time777"] + len(HP12_SEEDS))
+            out[name] = DatasetTable(
+                dataset=name, valid_acc=v[:, FIELD["valid"]].copy(),
+                test_acc=v[:, FIELD["test"]].copy(), params=params,
+                flops=v[:, FIELD["flops"]].copy(), available=have.copy(),
+                hp12_valid_acc=v[:, seeds].copy(), hp12_train_time=v[:, FIELD["train777"]].copy(),
+                hp12_eval_time=v[:, FIELD["eval777"]].copy(), latency=v[:, FIELD["latency"]].copy(),
+                hp12_time=v[:, times].copy())
+        return out
 
 
-def _seed_value(archres: Any, split: str, seed: int, setname: str = "x-valid") -> float:
-    try:
-        return float(archres.get_metrics(split, setname, iepoch=None, is_random=seed)["accuracy"])
-    except (KeyError, ValueError):  # this seed (or set) was not run for this architecture
-        return float("nan")
-
-
-def _seed_times(archres: Any, split: str, seed: int) -> tuple[float, float]:
-    try:
-        times = archres.query(split, seed).get_times()
-    except KeyError:
-        return float("nan"), float("nan")
-    train, valid = times.get("T-train@total"), times.get("T-x-valid@total")
-    return (float("nan") if train is None else float(train),
-            float("nan") if valid is None else float(valid))
+def check_costs(tables: dict[str, DatasetTable], space: SearchSpace = SSS,
+                where: str = "the archive") -> None:
+    """Refuse records whose FLOPs or params disagree with the exact cost model."""
+    for name, table in tables.items():
+        idx = np.flatnonzero(table.available)
+        if not idx.size:
+            continue
+        flops, params = dataset_costs(space.channels(idx), name)
+        bad_p = table.params[idx] != params
+        bad_f = ~(np.abs(table.flops[idx] - flops) <= FLOPS_ATOL)
+        bad = np.flatnonzero(bad_p | bad_f)
+        if bad.size:
+            i = int(idx[bad[0]])
+            k = int(bad[0])
+            raise DataIntegrityError(
+                f"{where}: record {i:06d}.pickle.pbz2 ({space.format(i)}) on {name} has "
+                f"{float(table.flops[i])!r} MFLOPs / {int(table.params[i])} params, the exact cost "
+                f"model gives {float(flops[k])!r} / {int(params[k])} ({bad.size} such "
+                "records); the archive is corrupted or not NATS-sss-v1_0-50262")
 
 
 def build_from_official_archive(
     archive_dir: str | Path, *, allow_partial: bool = False, space: SearchSpace = SSS,
-    progress: bool = False,
+    progress: bool = False, workers: int | None = None,
 ) -> BenchmarkTable:
     """The table of every architecture the official archive holds (all three datasets).
 
     Args:
-        archive_dir: ``NATS-sss-v1_0-50262-simple`` directory, or the single-file archive.
+        archive_dir: ``NATS-sss-v1_0-50262-simple`` directory, its ``.tar``, or the
+            single-file archive.
         allow_partial: build even if the archive lacks architectures (the official API's
             test fixture has 3 of 32,768); their rows are marked unavailable.
         space: the search space the archive's ``meta_archs`` must enumerate in order.
-        progress: show a tqdm bar while reading records (a full archive takes minutes).
+        progress: show a tqdm bar while reading records.
+        workers: reader processes (default: the CPU cores; 1 reads in-process). The table
+            is the same whatever the number.
 
     Raises:
         DataNotFoundError: no archive at ``archive_dir``.
-        DataIntegrityError: wrong architecture order, a record that disagrees with its index,
-            or a partial archive without ``allow_partial``.
+        DataIntegrityError: wrong architecture order, a damaged record (named), a record that
+            disagrees with its index or with the cost model, or a partial archive without
+            ``allow_partial``.
     """
     archive = Path(archive_dir)
     if not is_official_archive(archive):
         raise DataNotFoundError(
             f"{archive} is not an official NATS-Bench SSS archive (expected a directory with "
-            f"{META_NAME} and NNNNNN.pickle.pbz2 records, or NATS-sss-v1_0-50262.pickle.pbz2)"
+            f"{META_NAME} and NNNNNN.pickle.pbz2 records, NATS-sss-v1_0-50262-simple.tar, or "
+            "NATS-sss-v1_0-50262.pickle.pbz2)"
         )
-    files = record_files(archive) if archive.is_dir() else {}
-    api = _create_api(archive)
-    check_order(f"{archive} meta_archs", np.asarray(list(api.meta_archs)), space)
-    indices = sorted(files) if archive.is_dir() else sorted(api.evaluated_indexes)
+    n = space.size
+    cols = _Columns(n)
+    if archive.is_file() and not is_tar(archive):
+        meta, indices = _read_single_file(archive, space, cols)
+        _check_complete(archive, len(indices), n, allow_partial)
+        synthetic = None
+        digests: dict[str, str] = {}
+    else:
+        opened = reader.open_archive(archive)
+        meta, synthetic = opened.meta, opened.synthetic
+        archs = _checked_archs(archive, meta, space)
+        indices = sorted(opened.refs)
+        _check_range(archive, indices, space)
+        _check_complete(archive, len(indices), n, allow_partial)
+        refs = [opened.refs[i] for i in indices]
+        reader.read_records(
+            refs, archs, workers=default_workers() if workers is None else int(workers),
+            progress=progress,
+            on_chunk=lambda idx, values, dig: cols.fill(
+                idx, values, (opened.refs[int(i)].name.rsplit("/", 1)[-1] for i in idx), dig))
+        digests = cols.digests
+    tables = cols.tables()
+    check_costs(tables, space, str(archive))
+    provenance = TableProvenance(
+        builder=SYNTHETIC_BUILDER if synthetic else BUILDER,
+        sources=_sources(archive, digests), partial=len(indices) < n,
+        synthetic=bool(synthetic))
+    return BenchmarkTable(datasets=tables, provenance=provenance)
+
+
+def _checked_archs(archive: Path, meta: Any, space: SearchSpace) -> list[str]:
+    try:
+        archs = list(meta["meta_archs"])
+    except (KeyError, TypeError):
+        raise DataIntegrityError(f"{archive}: {META_NAME} has no meta_archs; not an official "
+                                 "NATS-Bench SSS archive") from None
+    check_order(f"{archive} meta_archs", np.asarray(archs), space)
+    return archs
+
+
+def _check_range(archive: Path, indices: list[int], space: SearchSpace) -> None:
     out_of_range = [i for i in indices if not 0 <= i < space.size]
     if out_of_range:
         raise DataIntegrityError(f"{archive}: record for index {out_of_range[0]} is outside "
                                  f"0..{space.size - 1}")
-    n = space.size
-    if len(indices) < n and not allow_partial:
+
+
+def _check_complete(archive: Path, have: int, n: int, allow_partial: bool) -> None:
+    if have < n and not allow_partial:
         raise DataIntegrityError(
-            f"the official archive at {archive} is partial: it has {len(indices)} of {n} "
+            f"the official archive at {archive} is partial: it has {have} of {n} "
             "architectures. Point at the full NATS-sss-v1_0-50262-simple archive, or build a "
             "partial table on purpose with `nas-harness data build --from DIR --allow-partial` "
             "(allow_partial=True); its other rows are unavailable"
         )
-    cols = {name: _empty_columns(n) for name in DATASETS}
-    iterator: Iterable[int] = indices
-    if progress:
-        from tqdm import tqdm
-
-        iterator = tqdm(indices, desc="official records", unit="arch")
-    for index in iterator:
-        _read_record(api, index, space, cols)
-        api.arch2infos_dict.pop(index, None)  # keep memory flat on a full archive
-    tables = {name: DatasetTable(dataset=name, **c) for name, c in cols.items()}
-    provenance = TableProvenance(builder=BUILDER, sources=_sources(archive, files.values()),
-                                 partial=len(indices) < n)
-    return BenchmarkTable(datasets=tables, provenance=provenance)
 
 
-def _empty_columns(n: int) -> dict[str, np.ndarray]:
-    nan = np.full(n, np.nan)
-    return {
-        "valid_acc": nan.copy(), "test_acc": nan.copy(), "flops": nan.copy(),
-        "params": np.full(n, -1, dtype=np.int64), "available": np.zeros(n, dtype=bool),
-        "hp12_valid_acc": np.full((n, len(HP12_SEEDS)), np.nan),
-        "hp12_train_time": nan.copy(), "hp12_eval_time": nan.copy(), "latency": nan.copy(),
-    }
-
-
-def _read_record(api: Any, index: int, space: SearchSpace,
-                 cols: dict[str, dict[str, np.ndarray]]) -> None:
-    """Fill row ``index`` of every dataset's columns from the API."""
-    expected = space.format(index)
-    for hp in ("90", "12"):
-        record = api.query_meta_info_by_index(index, hp=hp)
-        if record.arch_index != index or record.arch_str != expected:
-            raise DataIntegrityError(
-                f"official record {index} (hp={hp}) is architecture {record.arch_index} "
-                f"{record.arch_str!r}, but index {index} is {expected!r} in the search space; "
-                "the archive is corrupted or a record file was renamed"
-            )
-    hp12 = record  # the hp=12 results, read last in the loop above
-    for name, spec in DATASETS.items():
-        c = cols[name]
-        valid = api.get_more_info(index, spec.valid_split, hp="90", is_random=False)
-        test = api.get_more_info(index, spec.test_split, hp="90", is_random=False)
-        cost = api.get_cost_info(index, spec.test_split, hp="90")
-        if "valid-accuracy" not in valid or "test-accuracy" not in test:
-            raise DataIntegrityError(f"official record {index} lacks hp=90 accuracies on {name}")
-        c["valid_acc"][index] = valid["valid-accuracy"]
-        c["test_acc"][index] = test["test-accuracy"]
-        c["params"][index] = round(float(cost["params"]) * 1e6)
-        c["flops"][index] = cost["flops"]
-        latency = api.get_cost_info(index, spec.test_split, hp="12")["latency"]
-        c["latency"][index] = np.nan if latency is None else float(latency)
-        for k, seed in enumerate(HP12_SEEDS):
-            c["hp12_valid_acc"][index, k] = _seed_value(hp12, spec.valid_split, seed)
-        c["hp12_train_time"][index], c["hp12_eval_time"][index] = _seed_times(
-            hp12, spec.valid_split, HP12_SEEDS[0])
-        c["available"][index] = True
+def _read_single_file(archive: Path, space: SearchSpace,
+                      cols: _Columns) -> tuple[dict, list[int]]:
+    """``NATS-sss-v1_0-50262.pickle.pbz2``: everything in one pickle, read in-process."""
+    try:
+        with bz2.open(archive, "rb") as handle:
+            whole = pickle.load(handle)
+    except Exception as exc:  # a damaged bz2 or pickle
+        raise DataIntegrityError(f"{archive}: damaged archive ({type(exc).__name__}: {exc}); "
+                                 "download it again") from None
+    archs = _checked_archs(archive, whole, space)
+    infos = whole.get("arch2infos") or {}
+    indices = sorted(int(i) for i in infos)
+    _check_range(archive, indices, space)
+    for index in indices:
+        name = f"{archive.name}[{index}]"
+        values = reader.record_values(infos[index], index, archs[index], name)
+        cols.fill(np.array([index]), values[None], [name], [""])
+    cols.digests.clear()
+    return whole, indices

@@ -2,10 +2,11 @@
 
 The Parquet file is long format, one row per (dataset, architecture): ``dataset, index, arch,
 c1..c5, valid_acc, test_acc, params, flops, available`` plus, for tables built from the
-official archive, ``hp12_valid_acc_777/888/999, hp12_train_time, hp12_eval_time, latency``.
-The sidecar records the schema version, the builder, the source files with their sha256,
-whether the table is partial, and the sha256 of the Parquet file (the table checksum that
-every run records). Loading re-hashes the Parquet file and refuses a mismatch.
+official archive, ``hp12_valid_acc_777/888/999, hp12_train_time, hp12_eval_time, latency,
+hp12_time_777/888/999``. The sidecar records the schema version, the builder, the source
+files with their sha256, whether the table is partial or synthetic, and the sha256 of the
+Parquet file (the table checksum that every run records). Loading re-hashes the Parquet file
+and refuses a mismatch.
 
 ``load_table()`` is what the rest of the harness calls: it returns the cached table when its
 recorded sources still match, builds it otherwise (from ``NAS_HARNESS_DATA`` or from what
@@ -24,7 +25,11 @@ from typing import Any
 import numpy as np
 
 from benchmarks.data.build_official import BUILDER as OFFICIAL
-from benchmarks.data.build_official import build_from_official_archive, is_official_archive
+from benchmarks.data.build_official import (
+    SYNTHETIC_BUILDER,
+    build_from_official_archive,
+    is_official_archive,
+)
 from benchmarks.data.build_public import build_from_public_exports, public_sources
 from benchmarks.data.paths import (
     ENV_DATA,
@@ -45,7 +50,9 @@ from benchmarks.table import (
 )
 
 HP12_COLUMNS = tuple(f"hp12_valid_acc_{seed}" for seed in HP12_SEEDS)
-OPTIONAL_COLUMNS = (*HP12_COLUMNS, "hp12_train_time", "hp12_eval_time", "latency")
+HP12_TIME_COLUMNS = tuple(f"hp12_time_{seed}" for seed in HP12_SEEDS)
+OPTIONAL_COLUMNS = (*HP12_COLUMNS, "hp12_train_time", "hp12_eval_time", "latency",
+                    *HP12_TIME_COLUMNS)
 BASE_COLUMNS = ("valid_acc", "test_acc", "params", "flops", "available")
 HOW_TO_GET_DATA = (
     "get the benchmark data in one of three ways: `nas-harness data fetch` (downloads the "
@@ -106,6 +113,11 @@ def _arrow_table(table: BenchmarkTable) -> Any:
             parts = [getattr(d, column) for d in dts]
             cols[column] = pa.array(np.concatenate(
                 [np.full(n, np.nan) if p is None else np.asarray(p, np.float64) for p in parts]))
+        if any(d.hp12_time is not None for d in dts):
+            for s, column in enumerate(HP12_TIME_COLUMNS):
+                cols[column] = pa.array(np.concatenate(
+                    [np.full(n, np.nan) if d.hp12_time is None else np.asarray(d.hp12_time)[:, s]
+                     for d in dts]))
     return pa.table(cols)
 
 
@@ -140,6 +152,7 @@ def save_table(table: BenchmarkTable, cache: str | Path | None = None, *,
         "schema_version": SCHEMA_VERSION,
         "builder": prov.builder,
         "partial": bool(prov.partial),
+        "synthetic": bool(prov.synthetic),
         "checksum": checksum,
         "parquet": parquet.name,
         "source_dir": None if source_dir is None else str(Path(source_dir).resolve()),
@@ -219,6 +232,8 @@ def read_table(cache: str | Path | None = None) -> BenchmarkTable:
         for c in ("hp12_train_time", "hp12_eval_time", "latency"):
             if c in col:
                 extra[c] = col[c]
+        if all(c in col for c in HP12_TIME_COLUMNS):
+            extra["hp12_time"] = np.stack([col[c] for c in HP12_TIME_COLUMNS], axis=1)
         tables[name] = DatasetTable(
             dataset=name, valid_acc=col["valid_acc"], test_acc=col["test_acc"],
             params=col["params"], flops=col["flops"], available=col["available"], **extra)
@@ -227,7 +242,7 @@ def read_table(cache: str | Path | None = None) -> BenchmarkTable:
                                  f"{start}; {REBUILD_HINT}")
     prov = TableProvenance(builder=meta["builder"], sources=dict(meta["sources"]),
                            schema_version=meta["schema_version"], partial=bool(meta["partial"]),
-                           checksum=actual)
+                           checksum=actual, synthetic=bool(meta.get("synthetic", False)))
     return BenchmarkTable(datasets=tables, provenance=prov)
 
 
@@ -247,11 +262,12 @@ def resolve_source_dir(data_dir: str | Path | None = None,
 
 
 def build_from_dir(source: str | Path, *, allow_partial: bool = False,
-                   progress: bool = False) -> BenchmarkTable:
+                   progress: bool = False, workers: int | None = None) -> BenchmarkTable:
     """Build from a directory of public exports or from an official archive (auto-detected).
 
     A ``natsbench_sss`` directory that holds both uses the public exports (complete); an
-    official archive directory (``meta.pickle.pbz2`` + records) or file uses the API.
+    official archive directory (``meta.pickle.pbz2`` + records), its ``.tar`` or the
+    single-file archive is read record by record (``workers`` processes).
     """
     src = Path(source).expanduser()
     if not src.exists():
@@ -259,7 +275,8 @@ def build_from_dir(source: str | Path, *, allow_partial: bool = False,
     if src.is_dir() and has_public_exports(src):
         return build_from_public_exports(src)
     if is_official_archive(src):
-        return build_from_official_archive(src, allow_partial=allow_partial, progress=progress)
+        return build_from_official_archive(src, allow_partial=allow_partial, progress=progress,
+                                           workers=workers)
     present = [rel for rel in PUBLIC_FILES if (src / rel).is_file()] if src.is_dir() else []
     if present:  # public exports with files missing: name them
         missing = [rel for rel in PUBLIC_FILES if rel not in present]
@@ -270,7 +287,7 @@ def build_from_dir(source: str | Path, *, allow_partial: bool = False,
     raise DataNotFoundError(
         f"{src} holds neither the public exports (monet/*.csv and "
         "lightonai_contrastive_embeddings/*.npy) nor an official NATS-Bench SSS archive "
-        f"(meta.pickle.pbz2 + NNNNNN.pickle.pbz2); {HOW_TO_GET_DATA}"
+        f"(meta.pickle.pbz2 + NNNNNN.pickle.pbz2, or its .tar); {HOW_TO_GET_DATA}"
     )
 
 
@@ -323,7 +340,7 @@ def _load_or_build(src: str | None, cache: str) -> BenchmarkTable:
                                     f"remains); {REBUILD_HINT}")
         meta = None  # rebuilt from the sources below, as with no cache at all
     if meta is not None:
-        if meta["builder"] == OFFICIAL or src is None:
+        if meta["builder"] in (OFFICIAL, SYNTHETIC_BUILDER) or src is None:
             return read_table(cache)
         if has_public_exports(src) and public_sources(src) == meta["sources"]:
             return read_table(cache)

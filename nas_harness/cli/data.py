@@ -1,8 +1,9 @@
 """``nas-harness data fetch | build | info``: get the benchmark data and see what is loaded.
 
 * ``data fetch`` downloads the pinned public exports (sha256-checked) and builds the table;
-* ``data build --from DIR`` builds from a ``natsbench_sss`` directory of public exports or
-  from an official NATS-Bench archive (detected), ``--allow-partial`` for an incomplete one;
+* ``data build --from PATH`` builds from a ``natsbench_sss`` directory of public exports or
+  from an official NATS-Bench archive (directory or ``.tar``, detected), reading records in
+  parallel (``--workers``), ``--allow-partial`` for an incomplete one;
 * ``data info`` says where the cached table is, what it was built from and what it holds.
 """
 
@@ -35,15 +36,18 @@ def add_commands(subparsers: Any) -> None:
         description="Build the benchmark table from DIR and store it in the cache. DIR is a "
                     "natsbench_sss directory with the public exports (monet/, "
                     "lightonai_contrastive_embeddings/) or an official NATS-Bench SSS archive "
-                    "(NATS-sss-v1_0-50262-simple/ with meta.pickle.pbz2, or the .pickle.pbz2 "
-                    "file); the kind is detected.")
-    build.add_argument("--from", dest="source", required=True, metavar="DIR",
-                       help="data directory or official archive")
+                    "(NATS-sss-v1_0-50262-simple/ with meta.pickle.pbz2, the "
+                    "NATS-sss-v1_0-50262-simple.tar itself (read in place, not unpacked), or "
+                    "the .pickle.pbz2 file); the kind is detected.")
+    build.add_argument("--from", dest="source", required=True, metavar="PATH",
+                       help="data directory, official archive directory or its .tar")
     build.add_argument("--allow-partial", action="store_true",
                        help="accept an official archive without all 32,768 architectures "
                             "(its missing rows are unavailable)")
     build.add_argument("--no-progress", action="store_true",
                        help="no progress bar while reading official records")
+    build.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="processes reading official records (default: all cores)")
     build.set_defaults(handler=_build)
 
     info = sub.add_parser("info", help="where the table is, its sources, checksums and contents")
@@ -66,11 +70,16 @@ def _fetch(args: Any) -> int:
 
 def _build(args: Any) -> int:
     from benchmarks.data.store import build_from_dir, save_table
+    from benchmarks.errors import ProtocolError
 
+    if args.workers is not None and args.workers < 1:
+        raise ProtocolError(f"--workers must be a positive integer, got {args.workers}")
     table = build_from_dir(args.source, allow_partial=args.allow_partial,
-                           progress=not args.no_progress and sys.stderr.isatty())
+                           progress=not args.no_progress and sys.stderr.isatty(),
+                           workers=args.workers)
     table = save_table(table, source_dir=args.source)
     kind = "partial " if table.provenance.partial else ""
+    kind += "SYNTHETIC " if table.provenance.synthetic else ""
     print(f"built a {kind}table from {args.source} ({table.provenance.builder})")
     if table.provenance.partial:
         print("note: runs now use this partial table (unavailable architectures cannot be "
@@ -97,7 +106,11 @@ def _info(args: Any) -> int:
     print(f"table:        {parquet}")
     print(f"sidecar:      {sidecar}")
     print(f"checksum:     {meta['checksum']} [{status}]")
-    print(f"builder:      {meta['builder']}{' (PARTIAL)' if meta['partial'] else ''}")
+    print(f"builder:      {meta['builder']}{' (PARTIAL)' if meta['partial'] else ''}"
+          f"{' (SYNTHETIC)' if meta.get('synthetic') else ''}")
+    if meta.get("synthetic"):
+        print("SYNTHETIC:    generated hp=12 accuracies and times, for tests and timing only; "
+              "`reproduce` refuses this table without --allow-synthetic")
     print(f"built from:   {meta.get('source_dir') or '(unknown)'}")
     print("sources:")
     for rel, sha in meta["sources"].items():

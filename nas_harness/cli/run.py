@@ -23,7 +23,8 @@ REPRODUCE_STAMP = ".reproduce.json"  # in the runs dir: which runs the last repo
 SWEEP_FLAGS = {"algorithm": "--algorithm", "dataset": "--dataset", "param": "--param",
                "label": "--label", "runs": "--runs", "budget": "--budget",
                "master_seed": "--master-seed", "fidelity": "--fidelity",
-               "max_flops_fraction": "--max-flops-fraction"}
+               "max_flops_fraction": "--max-flops-fraction", "protocol": "--protocol",
+               "budget_seconds": "--budget-seconds"}
 
 
 class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -87,6 +88,78 @@ def _seconds(text: str) -> float | None:
     return value
 
 
+def _time_budget(text: str) -> float | dict[str, float]:
+    """``--budget-seconds``: ``S`` for every dataset, or ``cifar10=20000,cifar100=40000``."""
+    try:
+        if "=" not in text:
+            return float(text)
+        out = {}
+        for item in text.split(","):
+            key, _, value = item.partition("=")
+            out[key.strip()] = float(value)
+        return out
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected seconds like 20000 or cifar10=20000,cifar100=40000, got {text!r}"
+        ) from None
+
+
+def _add_protocol_args(parser: argparse.ArgumentParser) -> None:
+    """``--protocol`` and ``--budget-seconds`` (run and reproduce)."""
+    from benchmarks.protocol import PRESETS
+
+    parser.add_argument(
+        "--protocol", default=None, choices=sorted(PRESETS), metavar="NAME", action=_Given,
+        help="a published protocol: " + "; ".join(
+            f"{p.name} = {p.summary}".replace("%", "%%") for p in PRESETS.values())
+        + " (explicit options override it; sources in benchmarks/protocol.py)")
+    parser.add_argument(
+        "--budget-seconds", type=_time_budget, default=None, metavar="S", action=_Given,
+        help="budget in simulated seconds: each query is charged its hp=12 training plus "
+             "evaluation time as NATS-Bench's simulate_train_eval does; a run ends when the "
+             "next query would exceed S (needs hp=12 times: the official archive). S or "
+             "cifar10=S1,cifar100=S2,ImageNet16-120=S3")
+
+
+def _preset_fields(args: argparse.Namespace, spec_fields: dict[str, Any],
+                   explicit: set[str]) -> dict[str, Any]:
+    """``spec_fields`` with ``--protocol``'s values where no ``explicit`` option overrides."""
+    from benchmarks.protocol import get_preset
+
+    out = dict(spec_fields)
+    if args.protocol:
+        preset = get_preset(args.protocol)
+        values = {"runs": preset.runs, "budget": preset.budget, "fidelity": preset.fidelity,
+                  "max_flops_fraction": preset.max_flops_fraction}
+        out.update({k: v for k, v in values.items() if k not in explicit})
+        if preset.budget_seconds:
+            out["budget_seconds"] = dict(preset.budget_seconds)
+    if args.budget_seconds is not None:
+        out["budget_seconds"] = args.budget_seconds
+    return out
+
+
+def _check_table_for(args: argparse.Namespace, fidelity: str) -> None:
+    """Refuse a synthetic table (unless allowed) or one without the protocol's hp=12 data."""
+    import nas_harness.sweep
+    from benchmarks.errors import ProtocolError
+
+    table = nas_harness.sweep._default_table()  # the table the sweep will use
+    prov = table.provenance
+    if prov.synthetic and not getattr(args, "allow_synthetic", False):
+        raise ProtocolError(
+            f"the benchmark table is SYNTHETIC ({prov.builder}): its hp=12 numbers are "
+            "generated noise, fit for tests only; build the real one (`nas-harness data build "
+            "--from NATS-sss-v1_0-50262-simple.tar`) or pass --allow-synthetic")
+    if fidelity == "12" and any("12" not in table[d].fidelities for d in table.names):
+        what = f"--protocol {args.protocol}" if args.protocol else "hp=12"
+        raise ProtocolError(
+            f"{what} rewards queries with hp=12 validation accuracy, which this table "
+            f"({prov.builder}) lacks: hp=12 results exist only in the official archive "
+            "NATS-sss-v1_0-50262-simple.tar (~1 GB); build with `nas-harness data build --from "
+            "NATS-sss-v1_0-50262-simple.tar` (README: Using the official archive)")
+
+
 def _names(values: list[str] | None) -> list[str]:
     """Repeated and comma-separated names, in order, without repeats."""
     out: list[str] = []
@@ -147,6 +220,7 @@ def add_commands(subparsers: Any) -> None:
     run.add_argument("--max-flops-fraction", type=_fraction, default=0.5, action=_Given,
                      metavar="F", help="feasible: FLOPs <= F x the largest model's ('none': "
                                        "no constraint)")
+    _add_protocol_args(run)
     _add_execution_args(run, f"results root (default: {DEFAULT_OUT}, or the experiment's "
                              "output)")
     run.set_defaults(handler=_run)
@@ -171,6 +245,9 @@ def add_commands(subparsers: Any) -> None:
                      help="where the figures and the report go (default: the experiment's "
                           "report directory, results/)")
     rep.add_argument("--no-report", action="store_true", help="only run the sweep")
+    _add_protocol_args(rep)
+    rep.add_argument("--allow-synthetic", action="store_true",
+                     help="accept a table built from a SYNTHETIC archive (tests, timing only)")
     _add_execution_args(rep, "results root (default: the experiment's output, results/runs)")
     rep.set_defaults(handler=_reproduce)
 
@@ -234,9 +311,14 @@ def _run(args: argparse.Namespace) -> int:
         check_label(args.label)
     specs = [AlgorithmSpec(name, tuple(params.items()), args.label or "")
              for name in algorithms]
-    spec = SweepSpec(algorithms=tuple(specs), datasets=tuple(datasets), runs=args.runs,
-                     budget=args.budget, fidelity=args.fidelity,
-                     max_flops_fraction=args.max_flops_fraction, master_seed=args.master_seed)
+    fields = _preset_fields(args, {"runs": args.runs, "budget": args.budget,
+                                   "fidelity": args.fidelity,
+                                   "max_flops_fraction": args.max_flops_fraction},
+                            set(getattr(args, "given", set())))
+    seconds = fields.pop("budget_seconds", None)
+    spec = SweepSpec(algorithms=tuple(specs), datasets=tuple(datasets),
+                     master_seed=args.master_seed, **fields,
+                     protocol_options=() if seconds is None else (("budget_seconds", seconds),))
     out = args.out if args.out is not None else DEFAULT_OUT
     return _execute(spec, args, out, plugins=args.plugin)[0]
 
@@ -269,6 +351,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     if args.runs is not None or args.budget is not None:
         spec = dataclasses.replace(spec, runs=spec.runs if args.runs is None else args.runs,
                                    budget=spec.budget if args.budget is None else args.budget)
+    spec = _apply_protocol(args, spec)
     runs_dir = Path(args.out) if args.out is not None else experiment.output
     code, result = _execute(spec, args, runs_dir, plugins=list(map(str, experiment.plugins)))
     if code or args.no_report:
@@ -304,6 +387,28 @@ def _reproduce(args: argparse.Namespace) -> int:
     where = getattr(built, "path", None) or getattr(built, "report", None) or report_dir
     print(f"report: {where}")
     return 0
+
+
+def _apply_protocol(args: argparse.Namespace, spec: Any) -> Any:
+    """The experiment under ``--protocol``/``--budget-seconds``, after the table checks."""
+    import dataclasses
+
+    from benchmarks.protocol import get_preset
+    from nas_harness.experiment import AlgorithmSpec
+
+    fields = _preset_fields(args, {"runs": spec.runs, "budget": spec.budget,
+                                   "fidelity": spec.fidelity,
+                                   "max_flops_fraction": spec.max_flops_fraction},
+                            {k for k in ("runs", "budget") if getattr(args, k) is not None})
+    _check_table_for(args, str(fields["fidelity"]))
+    seconds = fields.pop("budget_seconds", None)
+    if seconds is not None:
+        fields["protocol_options"] = {**dict(spec.protocol_options), "budget_seconds": seconds}
+    if args.protocol:
+        wanted = get_preset(args.protocol).algorithms
+        if wanted and [a.name for a in spec.algorithms] != list(wanted):
+            fields["algorithms"] = tuple(AlgorithmSpec(name) for name in wanted)
+    return dataclasses.replace(spec, **fields)
 
 
 def _read_json(path: Path) -> Any:

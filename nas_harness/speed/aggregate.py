@@ -44,7 +44,7 @@ def synthetic_trajectories(runs: int, budget: int, algorithms: int = 5,
         "params": np.zeros(rows, dtype=np.int64), "feasible": np.ones(rows, dtype=bool),
         "duplicate": np.zeros(rows, dtype=bool), "valid_acc": valid.ravel(),
         "incumbent_index": inc_index.ravel(), "incumbent_valid_acc": inc_valid.ravel(),
-        "incumbent_test_acc": inc_valid.ravel() + 2.0,
+        "incumbent_test_acc": inc_valid.ravel() + 2.0, "elapsed_s": np.full(rows, np.nan),
     }
     return pd.DataFrame({c: data[c] for c in TRAJECTORY_COLUMNS})
 
