@@ -243,3 +243,59 @@ def test_the_context_uses_the_oracles_space():
     oracle = Oracle(table, Protocol("cifar10", budget=2), space=space)
     assert oracle.context.space is space and oracle.space is space
     assert oracle.evaluate([3]).tolist() == [3.0]
+
+
+def _timed_table(acc_nan=(), time_nan=()) -> DatasetTable:
+    """hp=12 accuracies and times of 10 s per query; chosen rows lose all seeds."""
+    base = synthetic_table(hp12=True)
+    acc = base.hp12_valid_acc.copy()
+    time = np.full((SSS.size, 3), 10.0)
+    for i in acc_nan:
+        acc[i] = np.nan
+        time[i] = np.nan
+    for i in time_nan:
+        time[i] = np.nan
+    return DatasetTable(base.dataset, base.valid_acc, base.test_acc, base.params, base.flops,
+                        base.available, hp12_valid_acc=acc, hp12_time=time)
+
+
+def test_hp12_refuses_an_architecture_without_any_seed_and_names_it():
+    oracle = Oracle(_timed_table(acc_nan=(5, 6)), Protocol("cifar10", budget=9, fidelity="12"),
+                    rng=np.random.default_rng(0))
+    assert len(oracle.evaluate([2, 3])) == 2  # others are answered
+    with pytest.raises(DataIntegrityError, match=r"^architecture 5 \(8:8:8:8:48\) has no hp=12 "
+                                                 r"result on cifar10"):
+        oracle.evaluate([2, 5, 6])
+    assert oracle.used == 2
+
+
+def test_time_budget_refuses_a_missing_training_time_and_names_it():
+    protocol = Protocol("cifar10", budget=100, fidelity="12", budget_seconds=1000.0)
+    oracle = Oracle(_timed_table(time_nan=(5, 6)), protocol, rng=np.random.default_rng(0))
+    with pytest.raises(DataIntegrityError, match=r"^architecture 5 \(8:8:8:8:48\) has an hp=12 "
+                                                 r"accuracy but no training time on cifar10"):
+        oracle.evaluate([2, 5, 6])
+    assert oracle.used == 0
+
+
+def test_a_query_ending_exactly_on_the_time_budget_is_charged():
+    protocol = Protocol("cifar10", budget=9, fidelity="12", budget_seconds=30.0)
+    oracle = Oracle(_timed_table(), protocol, rng=np.random.default_rng(0))
+    assert len(oracle.evaluate([1, 2, 3])) == 3  # 10 + 10 + 10 == 30: all fit
+    assert oracle.elapsed == 30.0 and oracle.log.elapsed.tolist() == [10.0, 20.0, 30.0]
+    with pytest.raises(BudgetExhaustedError,
+                       match="the next query would overrun the time budget of 30 simulated"):
+        oracle.query(4)
+    assert oracle.used == 3 and oracle.remaining == 0
+    # a batch that overruns keeps the prefix ending exactly on the budget (10 + 10 == 20)
+    short = Oracle(_timed_table(), Protocol("cifar10", budget=9, fidelity="12",
+                                            budget_seconds=20.0), rng=np.random.default_rng(0))
+    assert len(short.evaluate([1, 2, 3])) == 2 and short.log.elapsed.tolist() == [10.0, 20.0]
+
+
+def test_untimed_queries_log_a_float_nan_clock_on_both_routes():
+    oracle = Oracle(synthetic_table(), Protocol("cifar10", budget=4))
+    oracle.query(1)
+    oracle.evaluate([2, 3])
+    elapsed = oracle.log.elapsed
+    assert elapsed.dtype == np.float64 and np.isnan(elapsed).all() and len(elapsed) == 3
