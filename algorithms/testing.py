@@ -11,27 +11,39 @@ Subclass :class:`AlgorithmConformance` in a test module and override one fixture
             return MyAlgorithm
 
 pytest then runs every ``test_*`` method below against it: declared parameters, same seed
-gives the same proposals, the budget and ``max_batch`` are respected, proposals are valid
-and feasible, no global RNG is touched, pickling mid-run changes nothing, and once finished
-``ask`` stays empty. The tests run on a deterministic synthetic landscape (the real size
-space with made-up FLOPs and accuracies), so they need no data; one more test runs on the
-real benchmark table when ``benchmarks.data.store.load_table()`` can load it.
+gives the same proposals -- in this process and in two fresh ones with different
+``PYTHONHASHSEED`` --, the budget and ``max_batch`` are respected, every proposal of a
+full-budget run is valid and feasible, no global RNG is touched, pickling mid-run changes
+nothing, and once finished ``ask`` stays empty. The tests run on a deterministic synthetic
+landscape (the real size space with made-up FLOPs and accuracies), so they need no data; one
+more test runs the full budget on the real benchmark table when
+``benchmarks.data.store.load_table()`` can load it.
 
 Optional fixtures: ``algorithm_params`` (a ``Params`` instance, default: the defaults) and
 ``seed_sensitive`` (``False`` for an algorithm that is deterministic given the accuracies it
 is told, such as LayerNAS with its defaults). An algorithm that proposes architectures over
 the constraint on purpose (LayerNAS evaluates children as built) sets the class attribute
-``proposes_infeasible = True``: its proposals must still be valid indices.
+``proposes_infeasible = True``: the kit then checks that its proposals are valid indices only.
+
+The algorithm class (and its module) must be importable by name -- or loaded from a plugin
+file -- in a child process for the cross-process determinism test: define plugins in a
+module, not inside a function.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
+import importlib.util
+import json
+import os
 import pickle
 import random
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -41,7 +53,10 @@ from algorithms.params import params_to_dict, parse_params
 from benchmarks.protocol import SearchContext
 from benchmarks.space import SSS, SearchSpace
 
-__all__ = ["AlgorithmConformance", "drive", "synthetic_landscape"]
+__all__ = ["AlgorithmConformance", "drive", "proposals_in_fresh_processes",
+           "synthetic_landscape"]
+
+FULL_BUDGET = 500  # the harness's default budget (benchmarks.protocol.DEFAULT_BUDGET)
 
 _NP_LEGACY = ("seed", "rand", "randn", "random", "random_sample", "ranf", "sample", "randint",
               "random_integers", "choice", "shuffle", "permutation", "normal", "uniform",
@@ -111,6 +126,99 @@ def drive(algorithm: Algorithm, valid_acc: np.ndarray, budget: int,
     return asked
 
 
+def proposes_infeasible(cls: type[Algorithm]) -> bool:
+    """Whether ``cls`` declares that it proposes infeasible architectures on purpose."""
+    return bool(getattr(cls, "proposes_infeasible", False))
+
+
+def proposal_checker(context: SearchContext, cls: type[Algorithm],
+                     seen: list[int] | None = None) -> Callable[[np.ndarray], None]:
+    """A ``drive`` check: every proposal a valid index and (unless declared) feasible.
+
+    The failure names the query number of the first offending proposal.
+    """
+    count = [0] if seen is None else seen
+    feasible_only = not proposes_infeasible(cls)
+
+    def check(proposals: np.ndarray) -> None:
+        bad = (proposals < 0) | (proposals >= context.space.size)
+        assert not bad.any(), (
+            f"query {count[0] + int(np.argmax(bad)) + 1}: index {proposals[bad][0]} is not an "
+            f"architecture of the space (0..{context.space.size - 1})")
+        if feasible_only:
+            ok = context.is_feasible(proposals)
+            assert ok.all(), (
+                f"query {count[0] + int(np.argmin(ok)) + 1}: architecture {proposals[~ok][0]} "
+                f"breaks the FLOPs constraint (declare proposes_infeasible = True if that "
+                f"is intended)")
+        count[0] += len(proposals)
+
+    return check
+
+
+def synthetic_proposals(cls: type[Algorithm], params: Any, budget: int, seed: int,
+                        schedule: Sequence[int] | None = None) -> list[int]:
+    """Every proposal of one run on the synthetic landscape, in order."""
+    context, acc = synthetic_landscape(budget)
+    asked = drive(cls(context, np.random.default_rng(seed), params), acc, budget, schedule)
+    return [int(i) for a in asked for i in a]
+
+
+_CHILD = "from algorithms.testing import _child_main; _child_main()\n"
+
+
+def _child_main() -> None:
+    """Entry point of a fresh process: import the class by name (or from its file), run, print.
+
+    A plugin loaded from a file (``load_plugin``) lives under a module name that only its
+    process knows, so the class travels as (module name, file, qualified name) and its module
+    is re-created from the file when the name does not import; the parameters, which may be
+    of a class nested in it, are unpickled only after that.
+    """
+    module_name, module_file, qualname, blob = pickle.load(sys.stdin.buffer)
+    if module_name not in sys.modules:
+        try:
+            importlib.import_module(module_name)
+        except ImportError:
+            spec = importlib.util.spec_from_file_location(module_name, module_file)
+            assert spec is not None and spec.loader is not None, module_file
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            spec.loader.exec_module(module)
+    cls = cast("type[Algorithm]",
+               functools.reduce(getattr, qualname.split("."), sys.modules[module_name]))
+    params, budget, seed, schedule = pickle.loads(blob)
+    print(json.dumps(synthetic_proposals(cls, params, budget, seed, schedule)))
+
+
+def proposals_in_fresh_processes(cls: type[Algorithm], params: Any, budget: int, seed: int,
+                                 schedule: Sequence[int] | None,
+                                 hash_seeds: Sequence[str] = ("1", "2")) -> list[list[int]]:
+    """:func:`synthetic_proposals` in new interpreters, one per ``PYTHONHASHSEED`` value.
+
+    The children run side by side, see this process's ``sys.path`` (so a plugin imported from
+    a test directory imports there too), get the class by name (see :func:`_child_main`) and
+    the parameters by pickle.
+    """
+    blob = pickle.dumps((params, budget, seed, None if schedule is None else list(schedule)))
+    module_file = getattr(sys.modules[cls.__module__], "__file__", None)
+    payload = pickle.dumps((cls.__module__, module_file, cls.__qualname__, blob))
+    children = []
+    for hash_seed in hash_seeds:
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed,
+               "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        children.append(subprocess.Popen([sys.executable, "-c", _CHILD], env=env,
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE))
+    outputs = [child.communicate(payload, timeout=600) for child in children]
+    results = []
+    for child, (out, err) in zip(children, outputs, strict=True):
+        assert child.returncode == 0, (
+            f"the run in a fresh process failed:\n{err.decode(errors='replace')[-2000:]}")
+        results.append(json.loads(out.decode().strip().splitlines()[-1]))
+    return results
+
+
 @functools.lru_cache(maxsize=1)
 def _real_cifar10() -> Any:
     """The real CIFAR-10 table, or the reason it cannot be loaded (cached once per process)."""
@@ -176,6 +284,20 @@ class AlgorithmConformance:
         assert len(first) > 0
         np.testing.assert_array_equal(first, second)
 
+    def test_same_seed_same_proposals_across_processes(
+            self, algorithm_class: type[Algorithm], algorithm_params: Any) -> None:
+        """Two fresh interpreters with different ``PYTHONHASHSEED`` propose the same sequence.
+
+        Catches an order that depends on ``hash()`` of strings (sets of str, sorting by
+        hash), which one process alone never shows.
+        """
+        args = (algorithm_class, algorithm_params, 60, 321, [5, 1, 3])
+        here = synthetic_proposals(*args)
+        assert len(here) > 0
+        first, second = proposals_in_fresh_processes(*args, hash_seeds=("1", "2"))
+        assert first == second, "proposals depend on PYTHONHASHSEED (hash() of str?)"
+        assert first == here, "a fresh process proposes differently from this one"
+
     def test_different_seeds_differ(self, algorithm_class: type[Algorithm],
                                     algorithm_params: Any, seed_sensitive: bool) -> None:
         """Different seeds usually give different proposals (unless declared deterministic)."""
@@ -205,22 +327,19 @@ class AlgorithmConformance:
         for step, proposals in enumerate(asked):
             assert 1 <= len(proposals) <= schedule[step % 4]
 
-    @pytest.mark.parametrize("fraction", [0.5, 0.1])
+    @pytest.mark.parametrize(("fraction", "budget"), [(0.5, FULL_BUDGET), (0.1, 60)])
     def test_proposals_are_valid_and_feasible(self, algorithm_class: type[Algorithm],
-                                              algorithm_params: Any, fraction: float) -> None:
-        """Only indices of the space that satisfy the constraint are ever proposed."""
-        algo, context, acc = self._make(algorithm_class, algorithm_params, 60, seed=2,
+                                              algorithm_params: Any, fraction: float,
+                                              budget: int) -> None:
+        """Every proposal of a full-budget run is a valid index that satisfies the constraint.
+
+        With ``proposes_infeasible = True`` declared, validity only.
+        """
+        algo, context, acc = self._make(algorithm_class, algorithm_params, budget, seed=2,
                                         max_flops_fraction=fraction)
-
-        allowed = getattr(algorithm_class, "proposes_infeasible", False)
-
-        def check(proposals: np.ndarray) -> None:
-            assert proposals.min() >= 0 and proposals.max() < context.space.size
-            assert allowed or context.is_feasible(proposals).all(), (
-                "an infeasible architecture proposed (set proposes_infeasible = True on the "
-                "class if that is by design)")
-
-        assert drive(algo, acc, 60, check=check)
+        seen = [0]
+        assert drive(algo, acc, budget, check=proposal_checker(context, algorithm_class, seen))
+        assert seen[0] <= budget
 
     def test_no_global_rng(self, algorithm_class: type[Algorithm], algorithm_params: Any,
                            monkeypatch: pytest.MonkeyPatch) -> None:
@@ -263,11 +382,21 @@ class AlgorithmConformance:
     def test_tell_accepts_batches(self, algorithm_class: type[Algorithm],
                                   algorithm_params: Any) -> None:
         """With a large ``max_batch`` a batch can be proposed and told at once."""
-        algo, _, acc = self._make(algorithm_class, algorithm_params, 30, seed=4)
+        algo, context, acc = self._make(algorithm_class, algorithm_params, 30, seed=4)
         proposals = np.asarray(algo.ask(30))
         assert 1 <= proposals.size <= 30
+        check = proposal_checker(context, algorithm_class)
+        check(proposals)
         algo.tell(proposals, acc[proposals])
-        assert np.asarray(algo.ask(30)).size >= 0  # still usable after a batch
+        left = 30 - proposals.size
+        following = np.asarray(algo.ask(left if left else 1))
+        if left == 0:
+            assert following.size == 0, "proposed past the budget after a full batch"
+        else:
+            # still usable: it goes on proposing (valid, within what is left) after a batch
+            assert 1 <= following.size <= left, (
+                f"after a batch of {proposals.size}, ask({left}) gave {following.size}")
+            check(following)
 
     def test_stays_done(self, algorithm_class: type[Algorithm], algorithm_params: Any) -> None:
         """After ``ask`` returned nothing it keeps returning nothing."""
@@ -286,7 +415,11 @@ class AlgorithmConformance:
 
     def test_runs_on_the_real_table(self, algorithm_class: type[Algorithm],
                                     algorithm_params: Any) -> None:
-        """One 100-query run on CIFAR-10 through the harness's oracle (skipped without data)."""
+        """A full-budget run on CIFAR-10 through the harness's oracle (skipped without data).
+
+        Every charged query is checked: a valid index, and feasible unless the class declares
+        ``proposes_infeasible``.
+        """
         table = _real_cifar10()
         if isinstance(table, str):
             pytest.skip(f"real benchmark table not loadable ({table})")
@@ -294,8 +427,10 @@ class AlgorithmConformance:
         from benchmarks.oracle import Oracle
         from benchmarks.protocol import Protocol
 
-        oracle = Oracle(table, Protocol("cifar10", budget=100))
+        oracle = Oracle(table, Protocol("cifar10", budget=FULL_BUDGET))
         algo = algorithm_class(oracle.context, np.random.default_rng(0), algorithm_params)
         log = run_search(algo, oracle)
-        assert 0 < len(log.index) <= 100
-        assert log.feasible.all() or getattr(algorithm_class, "proposes_infeasible", False)
+        assert 0 < len(log.index) <= FULL_BUDGET
+        proposal_checker(oracle.context, algorithm_class)(log.index)
+        if not proposes_infeasible(algorithm_class):
+            assert log.feasible.all()

@@ -42,6 +42,25 @@ def _default_environment() -> None:
 _default_environment()
 
 
+def _hypothesis_profiles() -> None:
+    """Derandomized property tests: the same examples every run, no example database.
+
+    So CI and the mutation score are reproducible; ``HYPOTHESIS_PROFILE=mutation`` (set by
+    tools/mutation.py) runs fewer examples per test, as every mutant reruns them.
+    """
+    try:
+        from hypothesis import settings
+    except ImportError:  # the test extra brings it; without it those tests fail to import
+        return
+    settings.register_profile("default", derandomize=True, database=None, deadline=None,
+                              max_examples=50)
+    settings.register_profile("mutation", settings.get_profile("default"), max_examples=20)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+_hypothesis_profiles()
+
+
 def _data_dir() -> Path:
     value = os.environ.get("NAS_HARNESS_DATA", "").strip()
     return Path(value) if value else DEFAULT_DATA

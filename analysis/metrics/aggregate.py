@@ -142,6 +142,8 @@ def nan_quantiles(matrix: np.ndarray, quantiles: Sequence[float] = QUANTILES) ->
     n = np.sum(~np.isnan(matrix), axis=0)
     cols = np.arange(matrix.shape[1])
     out = np.full((len(quantiles), matrix.shape[1]), np.nan)
+    if matrix.shape[0] == 0:  # no runs: nothing to read (indexing row 0 would fail)
+        return out
     has = n > 0
     for i, q in enumerate(quantiles):
         pos = q * np.maximum(n - 1, 0)

@@ -149,3 +149,69 @@ def test_runs_are_identical_under_hp90_and_differ_under_hp12():
 
     assert len({final("90", seed) for seed in range(4)}) == 1
     assert len({final("12", seed) for seed in range(4)}) > 1
+
+
+def test_the_second_pass_restarts_at_the_first_layer_from_the_best_feasible_architecture():
+    # pass 1 is the 8 queries above; its best feasible architecture is 3:2:1 (accuracy 41).
+    # Pass 2 restarts from 3:2:1 at layer 1: its children x:2:1 not seen yet -> only 2:2:1.
+    algo, seen = run(unsearched="min", passes=2)
+    assert seen[:8] == ["1:1:1", "2:1:1", "3:1:1", "3:2:1", "1:2:1", "1:3:1", "1:2:2", "1:2:3"]
+    assert TINY.format(algo.base_index) == "3:2:1"
+    assert seen[8] == "2:2:1"
+    assert len(algo.queries_per_pass) == 2 and algo.queries_per_pass[0] == 8
+
+
+def test_the_restart_ignores_infeasible_and_unevaluated_architectures():
+    # the paper variant queries infeasible children as built (1:3:3 has accuracy 48 > 41):
+    # the restart still starts from the best FEASIBLE evaluated architecture
+    algo, seen = run(unsearched="max", passes=2)
+    evaluated = [TINY.parse(s) for s in seen[:algo.queries_per_pass[0]]]
+    feasible = [i for i in evaluated if FLOPS[i] <= 6]
+    assert any(FLOPS[i] > 6 and ACC[i] > ACC[feasible].max() for i in evaluated)
+    assert algo.base_index == max(feasible, key=lambda i: ACC[i])
+
+
+@pytest.mark.parametrize(("unsearched", "base"), [("min", "1:1:1"), ("mid", "2:2:2"),
+                                                  ("max", "3:3:3")])
+def test_unsearched_layers_hold_the_named_option(unsearched, base):
+    algo = LayerNAS(tiny(), np.random.default_rng(0),
+                    LayerNAS.Params(unsearched=unsearched, infeasible="as-built"))
+    assert TINY.format(algo.base_index) == base
+
+
+def test_unsearched_random_draws_the_base_from_the_rng():
+    bases = {LayerNAS(tiny(), np.random.default_rng(seed),
+                      LayerNAS.Params(unsearched="random")).base_index for seed in range(12)}
+    assert len(bases) > 3
+
+
+def test_random_layer_order_is_a_permutation_from_the_rng():
+    assert resolve_layer_order("random", 4) == (0, 1, 2, 3)  # no rng: forward
+    orders = {resolve_layer_order(" Random ", 4, np.random.default_rng(s)) for s in range(12)}
+    assert len(orders) > 3 and all(sorted(o) == [0, 1, 2, 3] for o in orders)
+    assert all(type(i) is int for o in orders for i in o)
+    algos = {LayerNAS(tiny(), np.random.default_rng(s),
+                      LayerNAS.Params(layer_order="random")).order for s in range(12)}
+    assert len(algos) > 2
+
+
+def test_a_bad_layer_order_suggests_the_reverse_order():
+    with pytest.raises(ParamError, match=r"permutation of 0\.\.3 such as '3,2,1,0'; got 'x'"):
+        resolve_layer_order("x", 4)
+
+
+# 3 layers with 2, 3 and 4 options: unequal sizes pin the index weights and the "mid" option
+UNEVEN = SearchSpace(options=((1, 2), (1, 2, 3), (1, 2, 3, 4)))
+
+
+def test_mid_and_random_bases_on_layers_of_different_sizes():
+    n = UNEVEN.size
+    ctx = SearchContext(UNEVEN, np.ones(n), np.zeros(n, np.int64), 2.0, 50)
+    mid = LayerNAS(ctx, np.random.default_rng(0), LayerNAS.Params(unsearched="mid"))
+    assert UNEVEN.format(mid.base_index) == "2:2:3"  # positions 2//2, 3//2, 4//2
+    bases = [UNEVEN.positions(LayerNAS(ctx, np.random.default_rng(s),
+                                       LayerNAS.Params(unsearched="random")).base_index)
+             for s in range(40)]
+    # every option of every layer, the first one included, can be the base
+    for layer, size in enumerate(UNEVEN.num_options):
+        assert {int(b[layer]) for b in bases} == set(range(size))

@@ -1,11 +1,20 @@
 """Step-function aggregation on hand-made runs: no look-ahead, hold after stop, NaN, bands."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from analysis.metrics.aggregate import (
+    KEY_COLUMNS,
+    SUMMARY_COLUMNS,
+    VALUE_COLUMN,
+    StepCurves,
     at_queries,
+    column_stats,
     final_runs,
     nan_quantiles,
     step_curves,
@@ -125,3 +134,168 @@ def test_bad_trajectories_raise_clear_errors():
         step_curves(traj.assign(query=traj["query"] - 1))
     with pytest.raises(ProtocolError, match="budget"):
         step_curves(traj, budget=0)
+
+
+# --- independent expectations: hand-computed values, a second route, properties ---------
+
+def _group_traj():
+    """Three groups of 2, 3 and 1 runs (sorted order: a/cifar10, a/cifar100, b/cifar10)."""
+    return _runs(
+        hand_trajectory("x/0", [1, 2], algorithm="a", dataset="cifar10", run=0),
+        hand_trajectory("x/1", [3, 4], algorithm="a", dataset="cifar10", run=1),
+        hand_trajectory("y/0", [5, 5], algorithm="a", dataset="cifar100", run=0),
+        hand_trajectory("y/1", [6, 6], algorithm="a", dataset="cifar100", run=1),
+        hand_trajectory("y/2", [7, 9], algorithm="a", dataset="cifar100", run=2),
+        hand_trajectory("z/0", [8, 8], algorithm="b", dataset="cifar10", run=0),
+    )
+
+
+def test_n_runs_is_right_for_every_group_not_only_the_first():
+    s = summarize(_group_traj())
+    got = s.groupby(["algorithm", "dataset"])["n_runs"].unique().map(list).to_dict()
+    assert got == {("a", "cifar10"): [2], ("a", "cifar100"): [3], ("b", "cifar10"): [1]}
+    assert s["n_runs"].dtype == np.int64 and s["n"].dtype == np.int64
+
+
+def test_groups_split_where_algorithm_or_dataset_changes():
+    traj = _runs(*[hand_trajectory(f"{a}{d}/{r}", [r], algorithm=a, dataset=d, run=r)
+                   for a in ("a", "b", "c") for d in ("cifar10", "cifar100") for r in (0, 1)])
+    groups = list(step_curves(traj).groups())
+    assert [key for key, _ in groups] == [(a, d) for a in ("a", "b", "c")
+                                          for d in ("cifar10", "cifar100")]
+    assert [(sl.start, sl.stop) for _, sl in groups] == [(i, i + 2) for i in range(0, 12, 2)]
+
+
+def test_summary_layout_index_and_dtypes():
+    s = summarize(_group_traj())
+    assert list(s.columns) == list(SUMMARY_COLUMNS)
+    assert s.index.tolist() == list(range(6))
+    assert s["query"].tolist() == [1, 2] * 3
+    picked = at_queries(s, [2])
+    assert picked.index.tolist() == [0, 1, 2] and picked["mean"].tolist() == [3.0, 20 / 3, 8.0]
+    assert list(picked.columns) == list(SUMMARY_COLUMNS)
+    curves = step_curves(_group_traj())
+    assert curves.runs.index.tolist() == list(range(6))
+    assert curves.runs["run_id"].tolist() == ["x/0", "x/1", "y/0", "y/1", "y/2", "z/0"]
+    assert list(curves.runs.columns) == list(KEY_COLUMNS)
+    np.testing.assert_array_equal(curves.final(), [2, 4, 5, 6, 9, 8])
+    longer = step_curves(hand_trajectory("c/a/000", [1, 2, 3, 4]))
+    assert longer.final().tolist() == [4.0]
+
+
+def test_summary_of_no_runs_is_empty_with_the_columns():
+    empty = StepCurves(budget=3, runs=pd.DataFrame(columns=list(KEY_COLUMNS)),
+                       values={VALUE_COLUMN: np.empty((0, 3))})
+    s = summarize_curves(empty)
+    assert list(s.columns) == list(SUMMARY_COLUMNS) and len(s) == 0
+    assert all(dtype == np.float64 for dtype in s.dtypes)
+
+
+def test_summarize_aggregates_the_column_it_is_given():
+    traj = hand_trajectory("c/a/000", [NAN, 90, 95], index=[-1, 4, 7])
+    s = summarize(traj, column="incumbent_index")
+    assert s["mean"].tolist() == [-1.0, 4.0, 7.0]
+
+
+def test_one_value_quartiles_min_max_are_that_value():
+    """A column where exactly one run has a value: every statistic of position is it."""
+    m = np.array([[NAN, 5.0, 1.0], [NAN, NAN, 3.0]])
+    stats = column_stats(m)
+    for name in ("q25", "median", "q75", "min", "max", "mean"):
+        assert stats[name][1] == 5.0, name
+    assert stats["n"].tolist() == [0, 1, 2] and stats["n"].dtype == np.int64
+    np.testing.assert_array_equal(nan_quantiles(m, (0.0, 1.0))[:, 1], [5.0, 5.0])
+    np.testing.assert_array_equal(nan_quantiles(m[:1], (1.0,)), [[NAN, 5.0, 1.0]])
+
+
+def test_a_run_lacking_a_value_never_makes_the_extremes_infinite():
+    m = np.array([[NAN, 2.0], [4.0, NAN], [6.0, 1.0]])
+    stats = column_stats(m)
+    assert stats["min"].tolist() == [4.0, 1.0] and stats["max"].tolist() == [6.0, 2.0]
+
+
+def test_columns_without_values_are_nan_and_float_without_warnings():
+    import warnings
+
+    m = np.array([[NAN, 1.0], [NAN, NAN]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 0/0 and sqrt of NaN must stay silent
+        stats = column_stats(m)
+        no_rows = column_stats(np.empty((0, 2)))
+    for out in (stats, no_rows):
+        for name, value in out.items():
+            if name != "n":
+                assert value.dtype == np.float64, name
+                assert np.isnan(value[0]), name
+    assert np.isnan(stats["std"][1]) and np.isnan(stats["sem"][1])
+    assert no_rows["n"].tolist() == [0, 0]
+    assert all(np.isnan(v).all() for k, v in no_rows.items() if k != "n")
+
+
+def test_step_curves_rejects_an_empty_trajectory_without_budget():
+    traj = hand_trajectory("c/a/000", [1.0]).iloc[:0]
+    with pytest.raises(ProtocolError, match="budget >= 1, got 0"):
+        step_curves(traj)
+
+
+def test_a_run_id_under_two_run_numbers_is_refused():
+    traj = _runs(hand_trajectory("c/a/000", [1, 2], run=0),
+                 hand_trajectory("c/a/000", [1, 2], run=1))
+    with pytest.raises(DataIntegrityError, match="run_id appears under two"):
+        step_curves(traj)
+
+
+def test_query_numbers_stored_as_floats_are_read_as_integers():
+    traj = hand_trajectory("c/a/000", [1, 2, 3])
+    as_float = traj.assign(query=traj["query"].astype(np.float64))
+    np.testing.assert_array_equal(step_curves(as_float)[VALUE_COLUMN],
+                                  step_curves(traj)[VALUE_COLUMN])
+
+
+def _naive_curves(runs: list[dict[int, float]], budget: int) -> np.ndarray:
+    """The step rule written out run by run: the value at the last recorded query <= k."""
+    out = np.full((len(runs), budget), np.nan)
+    for r, rows in enumerate(runs):
+        for k in range(1, budget + 1):
+            earlier = [q for q in rows if q <= k]
+            if earlier:
+                out[r, k - 1] = rows[max(earlier)]
+    return out
+
+
+_value = st.one_of(st.just(float("nan")), st.floats(0, 100, allow_nan=False))
+# a real trajectory records query 1 (every charged query is a row)
+_run = st.builds(lambda first, rest: {1: first, **rest}, _value,
+                 st.dictionaries(st.integers(2, 12), _value, max_size=7))
+
+
+@given(runs=st.lists(_run, min_size=1, max_size=6), budget=st.integers(1, 14),
+       order=st.randoms(use_true_random=False))
+def test_step_curves_and_summary_agree_with_a_naive_route(runs, budget, order):
+    frames = []
+    for r, rows in enumerate(runs):
+        queries = sorted(rows)
+        frame = hand_trajectory(f"c/a/{r:03d}", [rows[q] for q in queries], run=r)
+        frames.append(frame.assign(query=np.asarray(queries, dtype=np.int64)))
+    traj = _runs(*frames)
+    expected = _naive_curves(runs, budget)
+    got = step_curves(traj, budget)[VALUE_COLUMN]
+    np.testing.assert_array_equal(got, expected)
+    # invariance to the order of the trajectory rows
+    shuffled = traj.iloc[order.sample(range(len(traj)), len(traj))]
+    np.testing.assert_array_equal(step_curves(shuffled, budget)[VALUE_COLUMN], expected)
+    # the summary agrees with numpy's NaN-aware reductions, column by column
+    s = summarize(shuffled, budget)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        n = (~np.isnan(expected)).sum(axis=0)
+        want = {"mean": np.nanmean(expected, axis=0), "min": np.nanmin(expected, axis=0),
+                "max": np.nanmax(expected, axis=0),
+                "median": np.nanmedian(expected, axis=0),
+                "q25": np.nanpercentile(expected, 25, axis=0),
+                "q75": np.nanpercentile(expected, 75, axis=0),
+                "std": np.where(n > 1, np.nanstd(expected, axis=0, ddof=1), np.nan)}
+    assert s["n"].tolist() == n.tolist() and set(s["n_runs"]) == {len(runs)}
+    for name, value in want.items():
+        np.testing.assert_allclose(s[name].to_numpy(), value, rtol=1e-12, atol=1e-9,
+                                   err_msg=name)

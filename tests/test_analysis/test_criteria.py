@@ -3,9 +3,17 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from analysis.metrics.aggregate import step_curves
-from analysis.metrics.criteria import criteria, queries_to_optimum, queries_to_settle
+from analysis.metrics.criteria import (
+    CRITERIA_COLUMNS,
+    _median,
+    criteria,
+    queries_to_optimum,
+    queries_to_settle,
+)
 from analysis.metrics.references import references
 from analysis.testing import hand_trajectory
 from benchmarks.errors import DataIntegrityError
@@ -92,3 +100,106 @@ def test_criteria_need_the_index_curves_and_references():
                        ("incumbent_test_acc", "incumbent_index"))
     with pytest.raises(DataIntegrityError, match="reference"):
         criteria(full, {})
+
+
+# --- independent expectations: hand-computed values, edge cases, properties -------------
+
+def _ref4():
+    table = _table(valid=[50, 60, 70, 80], test=[91, 92, 93, 94], flops=[1, 1, 1, 1])
+    return references(table, Protocol("cifar10", budget=4, max_flops_fraction=None))
+
+
+def test_criteria_rows_name_their_group_and_keep_the_layout():
+    ref = {"cifar10": _ref4(), "cifar100": _ref4()}
+    frames = [hand_trajectory("c100/z/000", [91, 94], index=[0, 3], algorithm="z",
+                              dataset="cifar100"),
+              hand_trajectory("c10/b/000", [92, 92], index=[1, 1], algorithm="b"),
+              hand_trajectory("c10/b/001", [90, 96], index=[0, 2], algorithm="b", run=1)]
+    curves = step_curves(pd.concat(frames, ignore_index=True), None,
+                         ("incumbent_test_acc", "incumbent_index"))
+    out = criteria(curves, ref)
+    assert list(out.columns) == list(CRITERIA_COLUMNS)
+    assert out.index.tolist() == [0, 1]
+    assert out[["dataset", "algorithm"]].values.tolist() == [["cifar10", "b"],
+                                                             ["cifar100", "z"]]
+    b = out.iloc[0]
+    assert (b["n_runs"], b["n_final"]) == (2, 2)
+    # two finals, 92 and 96: mean 94, std sqrt(8), median 94, IQR 75th - 25th = 2
+    assert b["final_mean"] == 94.0 and b["final_std"] == pytest.approx(8 ** 0.5)
+    assert b["final_median"] == 94.0 and b["final_iqr"] == 2.0
+    assert b["found_optimum"] == 0.0 and b["queries_to_optimum"] == np.inf
+    z = out.iloc[1]
+    assert z["found_optimum"] == 1.0 and z["queries_to_optimum"] == 2.0
+    assert np.isnan(z["final_std"]) and z["final_median"] == 94.0
+
+
+def test_criteria_of_no_runs_is_an_empty_table_with_the_columns():
+    curves = step_curves(hand_trajectory("cifar10/a/000", [1.0]).iloc[:0], 2,
+                         ("incumbent_test_acc", "incumbent_index"))
+    out = criteria(curves, {"cifar10": _ref4()})
+    assert list(out.columns) == list(CRITERIA_COLUMNS) and len(out) == 0
+
+
+def test_runs_without_a_final_value_give_nan_statistics_silently():
+    import warnings
+
+    one = _curves([[NAN, NAN, 93]], [[-1, -1, 2]])
+    none = _curves([[NAN, NAN], [NAN, NAN]], [[-1, -1], [-1, -1]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "mean of empty slice" or ddof warnings
+        row_one = criteria(one, {"cifar10": _ref4()}).iloc[0]
+        row_none = criteria(none, {"cifar10": _ref4()}).iloc[0]
+        assert np.isnan(_median(np.array([])))
+    assert row_one["n_final"] == 1 and row_one["final_mean"] == 93.0
+    assert np.isnan(row_one["final_std"]) and row_one["final_iqr"] == 0.0
+    assert (row_none["n_runs"], row_none["n_final"]) == (2, 0)
+    for name in ("final_mean", "final_std", "final_median", "final_iqr"):
+        assert np.isnan(row_none[name]), name
+    assert row_none["queries_to_settle"] == np.inf and row_none["found_optimum"] == 0.0
+
+
+def test_the_settling_tolerance_is_used():
+    # final 93.0; the value at queries 1-2 is 92.5, exactly 0.5 away; query 3 is 1.0 away
+    values = np.array([[92.5, 92.5, 92.0, 93.0]])
+    assert queries_to_settle(values).tolist() == [4.0]  # default 0.1
+    assert queries_to_settle(values, 0.5).tolist() == [4.0]  # 92.0 is 1.0 away
+    assert queries_to_settle(values, 1.0).tolist() == [1.0]  # exactly on the tolerance
+    assert queries_to_settle(values[:, [0, 1, 3]], 0.5).tolist() == [1.0]
+    curves = _curves([[92.5, 92.5, 92.0, 93.0]], [[0, 0, 1, 2]])
+    ref = {"cifar10": _ref4()}
+    assert criteria(curves, ref)["queries_to_settle"].tolist() == [4.0]
+    assert criteria(curves, ref, settle_tol=1.0)["queries_to_settle"].tolist() == [1.0]
+
+
+def _naive_settle(row: list[float], tol: float) -> float:
+    final = row[-1]
+    for k in range(len(row)):
+        if all(not np.isnan(v) and abs(v - final) <= tol + 1e-9 for v in row[k:]):
+            return float(k + 1)
+    return np.inf
+
+
+_acc = st.one_of(st.just(NAN), st.sampled_from([90.0, 90.5, 91.0, 92.0, 92.25, 93.0]))
+
+
+@given(rows=st.lists(st.lists(_acc, min_size=5, max_size=5), min_size=1, max_size=5),
+       tol=st.sampled_from([0.0, 0.25, 0.5, 1.0, 3.0]),
+       index=st.lists(st.integers(-1, 4), min_size=5, max_size=5))
+def test_settling_and_optimum_agree_with_naive_routes_and_are_monotone(rows, tol, index):
+    values = np.array(rows)
+    got = queries_to_settle(values, tol)
+    assert got.tolist() == [_naive_settle(r, tol) for r in rows]
+    # a larger tolerance never settles later
+    assert (queries_to_settle(values, tol + 0.5) <= got).all()
+    # a run with a final value has settled by the last query at the latest
+    assert (got[~np.isnan(values[:, -1])] <= values.shape[1]).all()
+    idx = np.array([index], dtype=float)
+    hits = [k + 1 for k, i in enumerate(index) if i in (2, 4)]
+    assert queries_to_optimum(idx, (2, 4)).tolist() == [float(hits[0]) if hits else np.inf]
+
+
+def test_a_difference_exactly_at_the_tolerance_counts_as_within():
+    tol = 0.1
+    edge = tol + 1e-9  # the documented float slack is part of the tolerance
+    values = np.array([[edge, 0.0], [edge * 1.001, 0.0]])
+    assert queries_to_settle(values, tol).tolist() == [1.0, 2.0]

@@ -46,18 +46,47 @@ def report(runs_dir, table, tmp_path_factory):
                         checkpoints=(10, BUDGET))
 
 
-def test_report_writes_every_file(report):
-    for stem in ("curves", "final_distribution", "flops_scatter", "critical_difference",
-                 "ranks", "ecdf"):
-        for ext in ("png", "pdf"):
-            path = report.out_dir / "figures" / f"{stem}.{ext}"
-            assert path in report.figures and path.stat().st_size > 1000
+def test_report_writes_every_file(report, algorithms):
+    import pandas as pd
+
+    from analysis.metrics.aggregate import SUMMARY_COLUMNS
+    from analysis.metrics.criteria import CRITERIA_COLUMNS
+
+    expected = {report.out_dir / "figures" / f"{stem}.{ext}"
+                for stem in ("curves", "final_distribution", "flops_scatter",
+                             "critical_difference", "ranks", "ecdf")
+                for ext in ("png", "pdf")}
+    assert set(report.figures) == expected
+    for path in expected:  # real images, not empty or placeholder files
+        magic = b"\x89PNG\r\n\x1a\n" if path.suffix == ".png" else b"%PDF-"
+        data = path.read_bytes()
+        assert data.startswith(magic) and len(data) > 1000, path.name
     names = {p.name for p in report.tables}
     assert names == {"summary.csv", "references.csv", "criteria.csv", "criteria.md",
                      "checkpoints.csv", "checkpoints.md", "significance.csv", "significance.md",
                      "ranks.csv", "ranks.md", "anytime.csv", "aocc.csv", "aocc.md",
                      "final_architectures.csv", "final_architectures.md"}
     assert report.summary_table.name == "summary.csv"
+    tables = {p.name: p for p in report.tables}
+    groups = len(algorithms) * 3  # every algorithm on the three datasets
+    summary = pd.read_csv(tables["summary.csv"])
+    assert sorted(summary.columns) == sorted(SUMMARY_COLUMNS) and len(summary) == groups * BUDGET
+    assert set(summary["n_runs"]) == {RUNS} and set(summary["algorithm"]) == set(algorithms)
+    criteria = pd.read_csv(tables["criteria.csv"])
+    assert sorted(criteria.columns) == sorted(CRITERIA_COLUMNS) and len(criteria) == groups
+    assert set(criteria["n_runs"]) == {RUNS}
+    checkpoints = pd.read_csv(tables["checkpoints.csv"])
+    assert sorted(set(checkpoints["query"])) == [10, BUDGET] and len(checkpoints) == 2 * groups
+    assert len(pd.read_csv(tables["references.csv"])) == 3
+    # three routes to the mean at the budget agree: summary, criteria and checkpoints
+    key = ["dataset", "algorithm"]
+    at_budget = summary[summary["query"] == BUDGET].set_index(key)["mean"].sort_index()
+    for other in (criteria.set_index(key)["final_mean"],
+                  checkpoints[checkpoints["query"] == BUDGET].set_index(key)["mean"]):
+        assert list(other.sort_index()) == pytest.approx(list(at_budget), rel=1e-5)
+    for md in ("criteria.md", "checkpoints.md"):  # header, rule and one row per group
+        lines = tables[md].read_text(encoding="utf-8").strip().splitlines()
+        assert len([line for line in lines if line.startswith("| ")]) == groups + 1, md
 
 
 def test_html_is_self_contained_with_protocol_provenance_tables_and_params(report, table,
