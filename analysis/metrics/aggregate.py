@@ -182,20 +182,26 @@ def column_stats(matrix: np.ndarray) -> dict[str, np.ndarray]:
 
 def summarize_curves(curves: StepCurves, column: str = VALUE_COLUMN) -> pd.DataFrame:
     """The tidy summary: one row per (algorithm, dataset, query) with :data:`SUMMARY_COLUMNS`."""
-    parts = []
     queries = np.arange(1, curves.budget + 1, dtype=np.int64)
-    matrix = curves[column]
-    for (algorithm, dataset), rows in curves.groups():
+    return _summarize_groups(curves.groups(), curves[column], "query", queries,
+                             SUMMARY_COLUMNS)
+
+
+def _summarize_groups(groups: Iterator[tuple[tuple[str, str], slice]], matrix: np.ndarray,
+                      axis: str, grid: np.ndarray, columns: Sequence[str]) -> pd.DataFrame:
+    """Per group, :func:`column_stats` of its rows at every grid point (queries or seconds)."""
+    parts = []
+    for (algorithm, dataset), rows in groups:
         stats = column_stats(matrix[rows])
-        part = pd.DataFrame({"query": queries, "n_runs": rows.stop - rows.start, **stats})
+        part = pd.DataFrame({axis: grid, "n_runs": rows.stop - rows.start, **stats})
         part.insert(0, "dataset", dataset)
         part.insert(0, "algorithm", algorithm)
         parts.append(part)
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=float) for c in SUMMARY_COLUMNS})
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
     out = pd.concat(parts, ignore_index=True)
     out["n_runs"] = out["n_runs"].astype(np.int64)
-    return out[list(SUMMARY_COLUMNS)]
+    return out[list(columns)]
 
 
 def summarize(traj: pd.DataFrame, budget: int | None = None,
@@ -308,17 +314,5 @@ def time_curves(traj: pd.DataFrame, times: Sequence[float] | np.ndarray,
 
 def summarize_time(curves: TimeCurves, column: str = VALUE_COLUMN) -> pd.DataFrame:
     """The tidy summary on the time grid: :data:`TIME_SUMMARY_COLUMNS`, one row per time."""
-    parts = []
-    matrix = curves[column]
-    for (algorithm, dataset), rows in curves.groups():
-        stats = column_stats(matrix[rows])
-        part = pd.DataFrame({TIME_COLUMN: curves.times, "n_runs": rows.stop - rows.start,
-                             **stats})
-        part.insert(0, "dataset", dataset)
-        part.insert(0, "algorithm", algorithm)
-        parts.append(part)
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=float) for c in TIME_SUMMARY_COLUMNS})
-    out = pd.concat(parts, ignore_index=True)
-    out["n_runs"] = out["n_runs"].astype(np.int64)
-    return out[list(TIME_SUMMARY_COLUMNS)]
+    return _summarize_groups(curves.groups(), curves[column], TIME_COLUMN, curves.times,
+                             TIME_SUMMARY_COLUMNS)
