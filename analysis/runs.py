@@ -2,10 +2,11 @@
 
 The inventory comes from the sidecars (``<out>/<dataset>/<algorithm>/run-NNN.json``), so a
 run that made no query still counts and failed runs are reported, not silently dropped. All
-runs of one report must share one protocol (budget, fidelity, FLOPs constraint), one master
-seed and one benchmark table, and the runs of one label on one dataset one configuration
-(algorithm, parameters): mixing them would put incomparable numbers on one axis or average
-two different things under one name.
+runs of one report must share one protocol (budget, fidelity, FLOPs constraint, and per
+dataset one time budget in simulated seconds or none), one master seed and one benchmark
+table, and the runs of one label on one dataset one configuration (algorithm, parameters):
+mixing them would put incomparable numbers on one axis or average two different things
+under one name.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from benchmarks.run_files import (
 INVENTORY_COLUMNS: tuple[str, ...] = (
     "run_id", "algorithm", "algorithm_name", "dataset", "run", "status", "budget", "fidelity",
     "max_flops_fraction", "master_seed", "table_checksum", "params", "queries", "configuration",
-    "library",
+    "library", "budget_seconds",
 )
 
 
@@ -50,6 +51,8 @@ class SweepResults:
         fidelity: the common fidelity.
         max_flops_fraction: the common FLOPs constraint (None: unconstrained).
         table_checksum: checksum of the table the runs were made with.
+        budget_seconds: per dataset, the budget in simulated seconds the runs were made
+            under (``--budget-seconds``); None when they used a query budget only.
     """
 
     runs_dir: Path
@@ -59,6 +62,7 @@ class SweepResults:
     fidelity: str
     max_flops_fraction: float | None
     table_checksum: str
+    budget_seconds: Mapping[str, float] | None = None
 
     @property
     def complete(self) -> pd.DataFrame:
@@ -72,8 +76,9 @@ class SweepResults:
 
     def protocol(self, dataset: str) -> Protocol:
         """The runs' protocol on ``dataset``."""
+        seconds = None if self.budget_seconds is None else self.budget_seconds[dataset]
         return Protocol(dataset, budget=self.budget, fidelity=self.fidelity,
-                        max_flops_fraction=self.max_flops_fraction)
+                        max_flops_fraction=self.max_flops_fraction, budget_seconds=seconds)
 
     def algorithm_params(self) -> dict[str, dict[str, Any]]:
         """Per algorithm label: registry name, full parameters and library versions."""
@@ -104,6 +109,7 @@ def _inventory_row(record: Mapping[str, Any]) -> dict[str, Any]:
         "queries": (record.get("result") or {}).get("queries", 0),
         "configuration": configuration_key(configuration_of(record)),
         "library": json.dumps(record.get("library", {}), sort_keys=True),
+        "budget_seconds": protocol.get("budget_seconds"),
     }
 
 
@@ -133,6 +139,35 @@ def _single(inventory: pd.DataFrame, column: str, runs_dir: Path) -> Any:
     return values[0]
 
 
+def _time_budgets(complete: pd.DataFrame, runs_dir: Path) -> dict[str, float] | None:
+    """Per dataset, the runs' one budget in simulated seconds; None when none has one.
+
+    A dataset whose runs mix time budgets (or a time budget and none), or a report with a
+    time budget on some datasets and not others, would put different axes side by side.
+    """
+    budgets: dict[str, float | None] = {}
+    for dataset, group in complete.groupby("dataset", sort=True):
+        values = sorted({None if v is None or pd.isna(v) else float(v)
+                         for v in group["budget_seconds"]}, key=lambda v: (v is not None, v))
+        if len(values) != 1:
+            shown = ", ".join("none (a query budget)" if v is None else f"{v:g} s"
+                              for v in values)
+            raise ProtocolError(
+                f"the runs in {runs_dir}/{dataset} mix time budgets ({shown}); a report puts "
+                "one time budget per dataset on its x-axis: put each sweep in its own "
+                "directory (or re-run with one --budget-seconds)")
+        budgets[str(dataset)] = values[0]
+    if all(v is None for v in budgets.values()):
+        return None
+    if any(v is None for v in budgets.values()):
+        untimed = ", ".join(d for d, v in budgets.items() if v is None)
+        raise ProtocolError(
+            f"the runs in {runs_dir} have a time budget on some datasets but a query budget on "
+            f"{untimed}; a report uses one x-axis (seconds or queries): put each sweep in its "
+            "own directory (or re-run those datasets with --budget-seconds)")
+    return {d: float(v) for d, v in budgets.items() if v is not None}
+
+
 def load_results(runs_dir: Path | str, *, table_checksum: str | None = None,
                  algorithms: Iterable[str] | None = None,
                  datasets: Iterable[str] | None = None,
@@ -149,7 +184,8 @@ def load_results(runs_dir: Path | str, *, table_checksum: str | None = None,
 
     Raises:
         DataNotFoundError: no run under ``runs_dir``.
-        ProtocolError: runs under different protocols.
+        ProtocolError: runs under different protocols (time budgets included: one per
+            dataset, on every dataset or none).
         DataIntegrityError: runs made with another table.
     """
     root = Path(runs_dir)
@@ -183,6 +219,7 @@ def load_results(runs_dir: Path | str, *, table_checksum: str | None = None,
     fraction = None if fraction is None or pd.isna(fraction) else float(fraction)
     checksum = str(_single(complete, "table_checksum", root))
     _single(complete, "master_seed", root)
+    seconds = _time_budgets(complete, root)
     if table_checksum is not None and checksum != table_checksum:
         raise DataIntegrityError(
             f"the runs in {root} were made with benchmark table {checksum[:12]}..., but the "
@@ -201,4 +238,5 @@ def load_results(runs_dir: Path | str, *, table_checksum: str | None = None,
             f"missing or does not match its checksum (e.g. {lost['run_id'].iloc[0]}); re-run "
             "the sweep into the same directory to recompute them"
         )
-    return SweepResults(root, trajectories, inventory, budget, fidelity, fraction, checksum)
+    return SweepResults(root, trajectories, inventory, budget, fidelity, fraction, checksum,
+                        seconds)
