@@ -18,6 +18,13 @@ Holm-corrected per (dataset, checkpoint) with A12 and bootstrap CIs, mean ranks 
 Friedman and Nemenyi tests, and target-based ECDF/AOCC/ERT. The summary states every
 comparison at the budget with its test.
 
+Runs made under a budget in simulated seconds (``--budget-seconds``, ``--protocol
+natsbench``) are reported on the simulated clock (``analysis.metrics.time_axis``): the curves
+over seconds, the summary table on each dataset's time grid (``elapsed_s``), checkpoints,
+pairwise tests and ranks at fractions of each dataset's budget, final values at the time
+budget, the criteria's efficiency in seconds; the anytime targets count queries, as the
+report says.
+
 Nothing in the outputs depends on the time or the machine (no timestamps, PDF creation date
 cleared, a seeded bootstrap), so a re-run on the same runs gives the same text files. The one
 exception is the optional ``stamp`` (package version, commit, date, command line, experiment
@@ -38,6 +45,8 @@ from typing import Any
 import pandas as pd
 
 from analysis.metrics.aggregate import (
+    TIME_COLUMN,
+    TIME_SUMMARY_COLUMNS,
     VALUE_COLUMN,
     StepCurves,
     final_runs,
@@ -50,6 +59,14 @@ from analysis.metrics.criteria import INDEX_COLUMN, SETTLE_TOL, criteria
 from analysis.metrics.ranks import RankTest, friedman_nemenyi, rank_table, ranks_over_queries
 from analysis.metrics.references import References, references
 from analysis.metrics.significance import ALPHA, claim, p_text, pairwise_tests
+from analysis.metrics.time_axis import (
+    FRACTION_COLUMN,
+    TIME_CHECKPOINTS,
+    TimeAxis,
+    budget_curves,
+    summarize_budget_curves,
+    with_seconds,
+)
 from analysis.plots.curves import LEGEND_TITLE, dataset_order, panel_title, plot_curves
 from analysis.plots.distributions import plot_final_distributions
 from analysis.plots.ecdf import plot_ecdf
@@ -68,6 +85,7 @@ from analysis.tables import (
     markdown_table,
     order_pairs,
     significance_display,
+    time_checkpoint_table,
     write_frame,
     write_tables,
 )
@@ -86,11 +104,18 @@ FIGURES: dict[str, str] = {
 }
 MAIN_FIGURES: tuple[str, ...] = ("curves", "final_distribution", "flops_scatter")
 SUMMARY_ORDER: tuple[str, ...] = ("dataset", "algorithm", "query")
+TIME_SUMMARY_ORDER: tuple[str, ...] = ("dataset", "algorithm", TIME_COLUMN)
 
 
 @dataclass(frozen=True)
 class Analysis:
-    """Everything computed from one sweep (what the figures and tables are drawn from)."""
+    """Everything computed from one sweep (what the figures and tables are drawn from).
+
+    Under a budget in simulated seconds ``time_axis`` is set: ``curves`` are then on each
+    dataset's time grid (column ``j`` is grid point ``j + 1``), ``stat_checkpoints`` are grid
+    columns, and the summary, checkpoint, significance and rank tables carry ``elapsed_s``
+    and ``budget_fraction`` in place of ``query``.
+    """
 
     results: SweepResults
     curves: StepCurves
@@ -108,6 +133,7 @@ class Analysis:
     ecdf: pd.DataFrame
     spans: Mapping[str, float]
     final_archs: pd.DataFrame
+    time_axis: TimeAxis | None = None
 
 
 @dataclass(frozen=True)
@@ -128,8 +154,16 @@ class ReportPaths:
 
 
 def analyse(results: SweepResults, table: BenchmarkTable,
-            checkpoints: Sequence[int] = DEFAULT_CHECKPOINTS) -> Analysis:
-    """Aggregate a sweep's runs once: curves, summary, references, criteria, statistics."""
+            checkpoints: Sequence[int] = DEFAULT_CHECKPOINTS,
+            time_checkpoints: Sequence[float] = TIME_CHECKPOINTS) -> Analysis:
+    """Aggregate a sweep's runs once: curves, summary, references, criteria, statistics.
+
+    Runs made under a budget in simulated seconds are read on the simulated clock (see
+    :func:`analyse_time`; ``time_checkpoints`` are fractions of each dataset's budget);
+    otherwise on queries, with ``checkpoints`` in queries.
+    """
+    if results.budget_seconds is not None:
+        return analyse_time(results, table, time_checkpoints)
     runs = results.complete[["algorithm", "dataset", "run_id", "run"]]
     curves = step_curves(results.trajectories, results.budget, (VALUE_COLUMN, INDEX_COLUMN),
                          runs=runs)
@@ -155,6 +189,48 @@ def analyse(results: SweepResults, table: BenchmarkTable,
                     checkpoint_table(summary, checkpoints), points, significance, rank_test,
                     ranks_over_queries(curves, algorithms, datasets), per_target, areas, ecdf,
                     spans, most_frequent_final(final, {d: table[d] for d in datasets}))
+
+
+def analyse_time(results: SweepResults, table: BenchmarkTable,
+                 fractions: Sequence[float] = TIME_CHECKPOINTS) -> Analysis:
+    """:func:`analyse` for runs under a budget in simulated seconds: the clock is the x-axis.
+
+    Curves, the summary, the checkpoints (``fractions`` of each dataset's budget, the budget
+    included), the pairwise tests and the ranks are on the time grid; final values are at
+    the time budget. The criteria's efficiency columns are simulated seconds (the clock when
+    the query ended); the anytime targets count queries (each run's own, up to its budget),
+    as the report says.
+    """
+    if results.budget_seconds is None:
+        raise ValueError("analyse_time needs runs made under --budget-seconds")
+    runs = results.complete[["algorithm", "dataset", "run_id", "run"]]
+    traj = results.trajectories
+    axis = TimeAxis(results.budget_seconds)
+    curves = budget_curves(traj, axis, (VALUE_COLUMN, INDEX_COLUMN), runs=runs)
+    grid_summary = summarize_budget_curves(curves, axis)
+    summary = grid_summary[list(TIME_SUMMARY_COLUMNS)]
+    made = int(traj["query"].max()) if len(traj) else 1
+    by_query = step_curves(traj, made, (VALUE_COLUMN, INDEX_COLUMN, TIME_COLUMN), runs=runs)
+    datasets = dataset_order(runs["dataset"].unique())
+    algorithms = algorithm_order(runs["algorithm"].unique())
+    refs = {d: references(table[d], results.protocol(d)) for d in datasets}
+    points = axis.columns(fractions)
+    matrix = curves[VALUE_COLUMN]
+    samples = {(dataset, column): {alg: matrix[rows, column - 1]
+                                   for (alg, ds), rows in curves.groups() if ds == dataset}
+               for dataset in datasets for column in points}
+    significance = with_seconds(order_pairs(pairwise_tests(samples, order=algorithms)), axis)
+    rank_test = friedman_nemenyi(curves, algorithms, datasets, points)
+    spans = spans_for({d: table[d] for d in datasets},
+                      {d: results.protocol(d) for d in datasets}, refs)
+    per_target, areas, ecdf = anytime(by_query, refs, spans, spent_queries(results.complete))
+    final = final_runs(curves)
+    checkpoint_rows = time_checkpoint_table(grid_summary, [axis.fraction(c) for c in points])
+    ranks = with_seconds(ranks_over_queries(curves, algorithms, datasets), axis)
+    return Analysis(results, curves, summary, refs, criteria(by_query, refs, clock=TIME_COLUMN),
+                    final, checkpoint_rows, points, significance, rank_test, ranks, per_target,
+                    areas, ecdf, spans,
+                    most_frequent_final(final, {d: table[d] for d in datasets}), axis)
 
 
 def stat_checkpoints(checkpoints: Sequence[int], budget: int) -> tuple[int, ...]:
@@ -193,7 +269,7 @@ def _protocol_lines(a: Analysis) -> list[tuple[str, str]]:
     constraint = ("none" if r.max_flops_fraction is None else
                   f"FLOPs <= {r.max_flops_fraction:g} x the largest model's: {limits}")
     seeds = sorted(set(complete["master_seed"].dropna().astype(int)))
-    return [
+    lines = [
         ("datasets", ", ".join(panel_title(d) for d in a.refs)),
         ("algorithms", ", ".join(algorithm_order(complete["algorithm"].unique()))),
         ("fidelity", f"hp={r.fidelity} (validation accuracy drives the search; "
@@ -214,6 +290,52 @@ def _protocol_lines(a: Analysis) -> list[tuple[str, str]]:
                        f"which the incumbent stays within {SETTLE_TOL} points of its final "
                        "test accuracy ('> budget': the median run never got there)"),
     ]
+    return lines if a.time_axis is None else _time_protocol_lines(a, lines)
+
+
+def _time_protocol_lines(a: Analysis, lines: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The protocol lines of a time-budget report: budget, axis, checkpoints, efficiency."""
+    axis = a.time_axis
+    assert axis is not None
+    datasets = list(a.refs)
+    first, *rest = datasets
+    per_dataset = ", ".join([f"{axis.budgets[first]:g} simulated seconds per run on "
+                             f"{panel_title(first)}",
+                             *(f"{axis.budgets[d]:g} on {panel_title(d)}" for d in rest)])
+    budget = (f"{per_dataset} (each accuracy query is charged the "
+              "hp=12 training and per-epoch validation time of the seed drawn for it, as "
+              "NATS-Bench's simulate_train_eval; a run stops before a query would take its "
+              f"clock past the budget), at most {a.results.budget} queries")
+    fractions = ", ".join(f"{100 * axis.fraction(c):g}%" for c in a.stat_checkpoints)
+    seconds = "; ".join(f"{panel_title(d)} " + ", ".join(
+        f"{axis.seconds(d)[c - 1]:g}" for c in a.stat_checkpoints) + " s" for d in datasets)
+    replaced = {
+        "budget": budget,
+        "aggregation": (f"step function on the simulated clock, {axis.points} points from "
+                        f"budget/{axis.points} to the budget per dataset (the value at t is "
+                        "that of the last query that ended by t: no interpolation, no "
+                        "look-ahead; a run that stopped early holds its last value; final = "
+                        "at the time budget); statistics over the runs with a feasible "
+                        "incumbent at t (n in tables/summary.csv)"),
+        "efficiency": (f"median over runs of the simulated time (s) at which the incumbent "
+                       f"first is the best-by-validation feasible architecture, and after "
+                       f"which it stays within {SETTLE_TOL} points of its final test "
+                       "accuracy: the clock when that query ended ('> budget': the median "
+                       "run never got there)"),
+    }
+    out = [(k, replaced.get(k, v)) for k, v in lines]
+    place = [k for k, _ in out].index("aggregation") + 1
+    out.insert(place, ("checkpoints", f"{fractions} of each dataset's time budget ({seconds}); "
+                                      "the checkpoint table, pairwise tests and ranks are read "
+                                      "there"))
+    return out
+
+
+def _at_budget(a: Analysis, sig: pd.DataFrame) -> pd.Series:
+    """Rows of a pairwise-test table at the budget (the time budget on the time axis)."""
+    if a.time_axis is None:
+        return sig["query"] == a.results.budget
+    return sig[FRACTION_COLUMN] == 1.0
 
 
 def _provenance(table: BenchmarkTable) -> tuple[list[tuple[str, str]], pd.DataFrame]:
@@ -267,14 +389,15 @@ def _claims(a: Analysis) -> list[str]:
     sig = a.significance
     if sig.empty:
         return ["only one algorithm: nothing to compare"]
-    at_budget = sig[sig["query"] == a.results.budget]
+    at_budget = sig[_at_budget(a, sig)]
     return [f"{panel_title(str(row['dataset']))}: {claim(row)}"
             for row in at_budget.to_dict("records")]
 
 
 def _rank_lines(a: Analysis) -> list[tuple[str, str]]:
     t = a.rank_test
-    points = ", ".join(map(str, a.stat_checkpoints))
+    points = ", ".join(map(str, a.stat_checkpoints)) if a.time_axis is None else ", ".join(
+        f"{100 * a.time_axis.fraction(c):g}%" for c in a.stat_checkpoints) + " of the time budget"
     blocks = (f"{t.n_blocks} (dataset, checkpoint, run index) blocks; checkpoints {points}; "
               "the checkpoints of one run are correlated, so the p-values are somewhat "
               "optimistic (the per-checkpoint pairwise tests are not)")
@@ -300,7 +423,12 @@ def _anytime_lines(a: Analysis) -> list[tuple[str, str]]:
             ("AOCC", "area under the ECDF over log queries, normalised to [0, 1]"),
             ("ERT", "COCO's expected running time: queries spent by all runs until they "
                     "reached the target or stopped, divided by the successful runs ('inf': "
-                    "none reached it); full grid in tables/anytime.csv")]
+                    "none reached it); full grid in tables/anytime.csv")] + (
+        [] if a.time_axis is None else [
+            ("axis", "queries, not seconds: under the time budget each run makes its own "
+                     "number of queries; hitting times, the ECDF, AOCC and ERT count them (a "
+                     "run that stopped spent its own queries), while the curves, checkpoints, "
+                     "tests, ranks and the criteria's efficiency use simulated seconds")])
 
 
 def _final_arch_display(frame: pd.DataFrame) -> pd.DataFrame:
@@ -333,7 +461,7 @@ def _sections(a: Analysis, table: BenchmarkTable, *, full: bool = True,
     facts, sources = _provenance(table)
     failed = a.results.failed
     sig = a.significance
-    shown = sig if full else sig[sig["query"] == a.results.budget]
+    shown = sig if full else sig[_at_budget(a, sig)]
     sig_title = ("Pairwise tests (two-sided Mann-Whitney U, Holm-corrected within each dataset "
                  f"and checkpoint, alpha = {ALPHA:g}; Vargha-Delaney A12; mean with bootstrap "
                  "95% CI)" + ("" if full else " at the budget; every checkpoint in "
@@ -349,7 +477,9 @@ def _sections(a: Analysis, table: BenchmarkTable, *, full: bool = True,
         ("Figures", "figures", list(MAIN_FIGURES)),
         ("What the numbers say (at the budget, each with its test)", "text", _claims(a)),
         ("Reference lines", "table", _refs_display(a.refs)),
-        ("Quality, stability, efficiency (final = at the budget)", "table",
+        ("Quality, stability, efficiency (final = at the "
+         + ("budget)" if a.time_axis is None else "time budget; efficiency in simulated "
+                                                 "seconds)"), "table",
          criteria_display(a.criteria)),
         ("Test accuracy at checkpoints (mean ± standard error)", "table",
          checkpoint_display(a.checkpoints) if len(a.checkpoints) else pd.DataFrame()),
@@ -371,9 +501,21 @@ def _sections(a: Analysis, table: BenchmarkTable, *, full: bool = True,
     return sections
 
 
-def _caption(stem: str) -> str:
+TIME_FIGURES: dict[str, str] = {
+    "curves": "Incumbent test accuracy over simulated training time (mean, 25-75% band over "
+              "runs)",
+    "ranks": "Mean rank over runs on the simulated clock (1 = best), one panel per dataset",
+}
+
+
+def _title(stem: str, timed: bool = False) -> str:
+    """A figure's title; on the time axis the curves and ranks say so."""
+    return TIME_FIGURES.get(stem, FIGURES[stem]) if timed else FIGURES[stem]
+
+
+def _caption(stem: str, timed: bool = False) -> str:
     """A figure's caption; the curves name their legend, which sits outside the panels."""
-    return FIGURES[stem] + (f"; legend: {LEGEND_TITLE}" if stem == "curves" else "")
+    return _title(stem, timed) + (f"; legend: {LEGEND_TITLE}" if stem == "curves" else "")
 
 
 def _render_sections(sections: Sequence[tuple[str, str, Any]], heading: Callable[[str], str],
@@ -398,13 +540,15 @@ def _render_sections(sections: Sequence[tuple[str, str, Any]], heading: Callable
 
 def render_markdown(a: Analysis, table: BenchmarkTable) -> str:
     """The Markdown summary (figures linked as ``figures/*.png``; no provenance stamp)."""
+    timed = a.time_axis is not None
     out = ["# nas-harness results\n",
            "Tables (CSV, full precision) in `tables/`, figures (PNG, PDF) in `figures/`, the "
            "whole report as one page in `report.html`.\n"]
     out += _render_sections(
         _sections(a, table, full=False), lambda title: f"## {title}\n", _kv_markdown,
         markdown_table, "(none)\n",
-        lambda stem: f"![{FIGURES[stem]}](figures/{stem}.png)\n\n*{_caption(stem)}.*\n",
+        lambda stem: (f"![{_title(stem, timed)}](figures/{stem}.png)\n\n"
+                      f"*{_caption(stem, timed)}.*\n"),
         lambda lines: "".join(f"- {line}\n" for line in lines))
     return "\n".join(out)
 
@@ -423,11 +567,12 @@ figure{margin:1em 0}img{max-width:100%;height:auto}figcaption{font-size:.85em;co
 def render_html(a: Analysis, table: BenchmarkTable, figure_dir: Path,
                 stamp: Mapping[str, str] | None = None) -> str:
     """The self-contained HTML page: every figure embedded as a base64 PNG data URI."""
+    timed = a.time_axis is not None
 
     def figure(stem: str) -> str:
         data = base64.b64encode((figure_dir / f"{stem}.png").read_bytes()).decode()
         return (f"<figure><img alt='{html.escape(stem)}' src='data:image/png;base64,{data}'>"
-                f"<figcaption>{html.escape(_caption(stem))}</figcaption></figure>")
+                f"<figcaption>{html.escape(_caption(stem, timed))}</figcaption></figure>")
 
     body = ["<h1>nas-harness results</h1>"]
     body += _render_sections(
@@ -458,8 +603,9 @@ def write_report(a: Analysis, table: BenchmarkTable, out_dir: Path | str, *,
 
     paths = write_tables(a.criteria, a.checkpoints, table_dir)
     summary_csv = table_dir / "summary.csv"
-    rest = [c for c in a.summary.columns if c not in SUMMARY_ORDER]
-    a.summary[[*SUMMARY_ORDER, *rest]].to_csv(summary_csv, index=False, float_format="%.6g")
+    order = SUMMARY_ORDER if a.time_axis is None else TIME_SUMMARY_ORDER
+    rest = [c for c in a.summary.columns if c not in order]
+    a.summary[[*order, *rest]].to_csv(summary_csv, index=False, float_format="%.6g")
     refs_csv = table_dir / "references.csv"
     references_frame(a.refs).to_csv(refs_csv, index=False, float_format="%.6g")
     stats_tables: list[Path] = []
@@ -487,6 +633,7 @@ def write_report(a: Analysis, table: BenchmarkTable, out_dir: Path | str, *,
 def build_report(runs_dir: Path | str, out_dir: Path | str, *,
                  table: BenchmarkTable | None = None,
                  checkpoints: Sequence[int] = DEFAULT_CHECKPOINTS,
+                 time_checkpoints: Sequence[float] = TIME_CHECKPOINTS,
                  algorithms: Sequence[str] | None = None,
                  datasets: Sequence[str] | None = None, runs: int | None = None,
                  stamp: Mapping[str, str] | None = None) -> ReportPaths:
@@ -499,6 +646,9 @@ def build_report(runs_dir: Path | str, out_dir: Path | str, *,
             table the runs were made with (checked by checksum).
         checkpoints: query numbers of the checkpoint table (the statistics use those within
             the budget plus the budget).
+        time_checkpoints: for runs under a budget in simulated seconds (which are reported
+            on the simulated clock, ``checkpoints`` unused), the checkpoints as fractions of
+            each dataset's budget (the budget itself always included).
         algorithms: only these algorithm labels (an experiment's; default: all).
         datasets: only these datasets (default: all).
         runs: only run indices ``0..runs-1`` (default: all).
@@ -515,4 +665,5 @@ def build_report(runs_dir: Path | str, out_dir: Path | str, *,
         table = load_table()
     results = load_results(runs_dir, table_checksum=table.provenance.checksum,
                            algorithms=algorithms, datasets=datasets, runs=runs)
-    return write_report(analyse(results, table, checkpoints), table, out_dir, stamp=stamp)
+    return write_report(analyse(results, table, checkpoints, time_checkpoints), table, out_dir,
+                        stamp=stamp)

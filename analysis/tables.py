@@ -2,8 +2,9 @@
 
 CSV files keep full precision (for re-analysis); Markdown files are rounded for reading.
 Every CSV starts with the same columns in the same order: dataset, algorithm (or the pair
-``algorithm_a``, ``algorithm_b``), query. ``inf`` in an efficiency column means the median
-run never got there within the budget.
+``algorithm_a``, ``algorithm_b``), query -- on the time axis of a sweep under a budget in
+simulated seconds, ``elapsed_s`` (and ``budget_fraction``) in place of query. ``inf`` in an
+efficiency column means the median run never got there within the budget.
 """
 
 from __future__ import annotations
@@ -68,6 +69,12 @@ def html_table(frame: pd.DataFrame) -> str:
 def criteria_display(crit: pd.DataFrame) -> pd.DataFrame:
     """The criteria table for reading: quality, stability, efficiency, optimum share (text)."""
     crit = _order(crit)
+    if "seconds_to_optimum" in crit.columns:  # a time budget: efficiency in seconds
+        crit = crit.rename(columns={"seconds_to_optimum": "queries_to_optimum",
+                                    "seconds_to_settle": "queries_to_settle"})
+        unit = "simulated seconds"
+    else:
+        unit = "queries"
     view = pd.DataFrame({
         "dataset": crit["dataset"].map(panel_title),
         "algorithm": crit["algorithm"],
@@ -77,12 +84,12 @@ def criteria_display(crit: pd.DataFrame) -> pd.DataFrame:
                                                     strict=True)],
         "stability: IQR (pts)": crit["final_iqr"],
         "stability: std (pts)": crit["final_std"],
-        "efficiency: queries to optimum (median)": crit["queries_to_optimum"],
-        "efficiency: queries to within 0.1 of final (median)": crit["queries_to_settle"],
+        f"efficiency: {unit} to optimum (median)": crit["queries_to_optimum"],
+        f"efficiency: {unit} to within 0.1 of final (median)": crit["queries_to_settle"],
         "found optimum (%)": 100.0 * crit["found_optimum"],
     })
-    whole = {"efficiency: queries to optimum (median)",
-             "efficiency: queries to within 0.1 of final (median)", "found optimum (%)"}
+    whole = {f"efficiency: {unit} to optimum (median)",
+             f"efficiency: {unit} to within 0.1 of final (median)", "found optimum (%)"}
     for column in view.columns:
         digits = 0 if column in whole else 2
         view[column] = [_fmt(v, digits) for v in view[column]]
@@ -106,12 +113,33 @@ def checkpoint_table(summary: pd.DataFrame,
     return _order(rows[cols]).reset_index(drop=True)
 
 
+def time_checkpoint_table(summary: pd.DataFrame, fractions: Sequence[float]) -> pd.DataFrame:
+    """:func:`checkpoint_table` on the time axis: rows at fractions of each time budget.
+
+    ``summary`` has the ``elapsed_s`` and ``budget_fraction`` columns (a time-axis summary
+    made by ``analysis.metrics.time_axis.with_seconds``); one row per (dataset, algorithm,
+    checkpoint), with both columns.
+    """
+    wanted = np.asarray(fractions, dtype=float)
+    at = np.isclose(summary["budget_fraction"].to_numpy(float)[:, None], wanted[None, :],
+                    rtol=0.0, atol=1e-12).any(axis=1)
+    cols = ["dataset", "algorithm", "elapsed_s", "budget_fraction", "n_runs", "n", "mean",
+            "sem", "std", "q25", "median", "q75"]
+    return _order(summary.loc[at, cols]).reset_index(drop=True)
+
+
 def checkpoint_display(table: pd.DataFrame) -> pd.DataFrame:
-    """Checkpoints as one row per (dataset, algorithm), one ``mean ± s.e.`` column per query."""
+    """Checkpoints as one row per (dataset, algorithm), one ``mean ± s.e.`` column per query.
+
+    On the time axis (a ``budget_fraction`` column) one column per fraction of the budget.
+    """
     cells = table.assign(cell=[f"{_fmt(m)} ± {_fmt(s)}" for m, s in
                                zip(table["mean"], table["sem"], strict=True)])
-    wide = cells.pivot(index=["dataset", "algorithm"], columns="query", values="cell")
-    wide.columns = [f"{q} queries" for q in wide.columns]
+    timed = "budget_fraction" in table.columns
+    wide = cells.pivot(index=["dataset", "algorithm"],
+                       columns="budget_fraction" if timed else "query", values="cell")
+    wide.columns = [f"{100 * q:g}% of the time budget" if timed else f"{q} queries"
+                    for q in wide.columns]
     wide = _order(wide.reset_index())
     wide["dataset"] = wide["dataset"].map(panel_title)
     return wide.fillna("").reset_index(drop=True)
@@ -168,9 +196,12 @@ def significance_display(sig: pd.DataFrame) -> pd.DataFrame:
                (f"{b} higher" if s else "no significant difference") + (f"; {n}" if n else "")
                for p, s, b, n in zip(sig["p_holm"], sig["significant"], sig["better"],
                                      sig["note"], strict=True)]
+    at: dict[str, object] = ({"query": sig["query"]} if "elapsed_s" not in sig.columns else
+                             {"simulated time (s)": [f"{t:g} ({100 * f:g}%)" for t, f in zip(
+                                 sig["elapsed_s"], sig["budget_fraction"], strict=True)]})
     return pd.DataFrame({
         "dataset": sig["dataset"].map(panel_title),
-        "A": sig["algorithm_a"], "B": sig["algorithm_b"], "query": sig["query"],
+        "A": sig["algorithm_a"], "B": sig["algorithm_b"], **at,
         "mean A [95% CI]": [_ci(m, lo, hi) for m, lo, hi in
                             zip(sig["mean_a"], sig["ci_low_a"], sig["ci_high_a"], strict=True)],
         "mean B [95% CI]": [_ci(m, lo, hi) for m, lo, hi in

@@ -13,6 +13,11 @@
 
 Statistics of the final accuracy use the runs that have one (``n_final``); shares and medians
 use all runs (``n_runs``).
+
+Under a budget in simulated seconds (``clock="elapsed_s"``) the efficiency columns are
+``seconds_to_optimum`` and ``seconds_to_settle``: the simulated clock when that query ended,
+per run, exactly (not a grid point), then the median; final is still the last query, which is
+the value at the time budget since a run never overruns it.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ CRITERIA_COLUMNS: tuple[str, ...] = (
     "dataset", "algorithm", "n_runs", "n_final", "final_mean", "final_std", "final_median",
     "final_iqr", "queries_to_optimum", "queries_to_settle", "found_optimum",
 )
+TIME_CRITERIA_COLUMNS: tuple[str, ...] = tuple(
+    c.replace("queries_to", "seconds_to") for c in CRITERIA_COLUMNS)
 
 
 def first_true(mask: np.ndarray) -> np.ndarray:
@@ -58,9 +65,21 @@ def _median(x: np.ndarray) -> float:
     return float(np.median(x)) if len(x) else float("nan")
 
 
+def at_clock(hits: np.ndarray, clock: np.ndarray) -> np.ndarray:
+    """Per run, the clock when its 1-based query ``hits`` ended (``inf`` stays ``inf``)."""
+    out = np.full(len(hits), np.inf)
+    done = np.isfinite(hits)
+    out[done] = clock[np.flatnonzero(done), hits[done].astype(np.int64) - 1]
+    return out
+
+
 def criteria(curves: StepCurves, refs: Mapping[str, References],
-             settle_tol: float = SETTLE_TOL) -> pd.DataFrame:
-    """One row per (dataset, algorithm) with :data:`CRITERIA_COLUMNS`."""
+             settle_tol: float = SETTLE_TOL, clock: str | None = None) -> pd.DataFrame:
+    """One row per (dataset, algorithm) with :data:`CRITERIA_COLUMNS`.
+
+    With ``clock`` (the name of a step-filled ``elapsed_s`` matrix of ``curves``), the
+    efficiency columns are in simulated seconds: :data:`TIME_CRITERIA_COLUMNS`.
+    """
     if INDEX_COLUMN not in curves.values or VALUE_COLUMN not in curves.values:
         raise DataIntegrityError(
             f"criteria need step curves of {VALUE_COLUMN!r} and {INDEX_COLUMN!r}; build them "
@@ -78,6 +97,10 @@ def criteria(curves: StepCurves, refs: Mapping[str, References],
         q25, q50, q75 = nan_quantiles(final[:, None])[:, 0]
         optimal = np.asarray(ref.optimal_indices, dtype=np.float64)
         to_opt = queries_to_optimum(idx, ref.optimal_indices)
+        to_settle = queries_to_settle(acc, settle_tol)
+        if clock is not None:
+            to_opt, to_settle = at_clock(to_opt, curves[clock][sl]), \
+                at_clock(to_settle, curves[clock][sl])
         rows.append({
             "dataset": dataset, "algorithm": algorithm,
             "n_runs": len(final), "n_final": len(have),
@@ -85,8 +108,10 @@ def criteria(curves: StepCurves, refs: Mapping[str, References],
             "final_std": float(have.std(ddof=1)) if len(have) > 1 else np.nan,
             "final_median": float(q50), "final_iqr": float(q75 - q25),
             "queries_to_optimum": _median(to_opt),
-            "queries_to_settle": _median(queries_to_settle(acc, settle_tol)),
+            "queries_to_settle": _median(to_settle),
             "found_optimum": float(np.isin(idx[:, -1], optimal).mean()) if len(idx) else 0.0,
         })
     out = pd.DataFrame(rows, columns=list(CRITERIA_COLUMNS))
+    if clock is not None:
+        out.columns = list(TIME_CRITERIA_COLUMNS)
     return out.sort_values(["dataset", "algorithm"], kind="stable").reset_index(drop=True)

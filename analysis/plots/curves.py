@@ -1,4 +1,4 @@
-"""The paper's figure: incumbent test accuracy over queries, one panel per dataset.
+"""The paper's figure: incumbent test accuracy over queries (or seconds), one panel per dataset.
 
 Per algorithm a mean line and a shaded 25-75% band (from the summary table), the two
 reference lines dashed, one legend for the figure. Figures are built with
@@ -28,6 +28,8 @@ REFERENCE_LABELS = {
     "best_test": "best feasible test accuracy",
 }
 PLOT_COLUMNS = ("algorithm", "dataset", "query", "n_runs", "n", "mean", "q25", "q75")
+TIME_X = "elapsed_s"
+TIME_LABEL = "simulated training time (s)"
 
 
 def dataset_order(names: Sequence[str]) -> list[str]:
@@ -46,9 +48,9 @@ def panel_title(dataset: str) -> str:
 
 
 def _y_limits(data: pd.DataFrame, refs: Mapping[str, References] | None,
-              dataset: str, budget: int) -> tuple[float, float]:
+              dataset: str, budget: float, x: str = "query") -> tuple[float, float]:
     """Focus on where the curves separate: from the lowest band after 5% of the budget."""
-    late = data[data["query"] >= max(1, budget // 20)]
+    late = data[data[x] >= (max(1, int(budget) // 20) if x == "query" else budget / 20)]
     lows = late["q25"].to_numpy(dtype=float)
     highs = late["q75"].to_numpy(dtype=float)
     tops = [np.nanmax(highs)] if np.isfinite(highs).any() else []
@@ -66,8 +68,13 @@ def plot_curves(summary: pd.DataFrame, refs: Mapping[str, References] | None = N
                 panel_size: tuple[float, float] = (5.0, 3.8)) -> tuple[Figure, pd.DataFrame]:
     """Draw one panel per dataset of mean lines with 25-75% bands.
 
+    A summary on the time axis (``elapsed_s`` in place of ``query``, a sweep under a budget
+    in simulated seconds) is drawn over simulated seconds, 0 to each dataset's budget, on a
+    linear axis as NATS-Bench's figures are.
+
     Args:
-        summary: the tidy summary table (``analysis.metrics.aggregate.summarize``).
+        summary: the tidy summary table (``analysis.metrics.aggregate.summarize``, or
+            ``summarize_time`` / ``analysis.metrics.time_axis.summarize_budget_curves``).
         refs: reference lines per dataset; drawn dashed when given.
         datasets: panels to draw (default: every dataset in ``summary``, canonical order).
         algorithms: algorithms to draw (default: all, in the fixed order).
@@ -76,14 +83,17 @@ def plot_curves(summary: pd.DataFrame, refs: Mapping[str, References] | None = N
     Returns:
         The figure and the rows of ``summary`` it plots.
     """
-    missing = [c for c in PLOT_COLUMNS if c not in summary.columns]
+    x = "query" if "query" in summary.columns or TIME_X not in summary.columns else TIME_X
+    columns = [TIME_X if c == "query" else c for c in PLOT_COLUMNS] if x == TIME_X \
+        else list(PLOT_COLUMNS)
+    missing = [c for c in columns if c not in summary.columns]
     if missing:
         raise DataIntegrityError(f"summary table lacks column(s) {', '.join(missing)}")
     datasets = dataset_order(datasets if datasets is not None else summary["dataset"].unique())
     algorithms = algorithm_order(algorithms if algorithms is not None
                                  else summary["algorithm"].unique())
     data = summary[summary["dataset"].isin(datasets) & summary["algorithm"].isin(algorithms)]
-    data = data[list(PLOT_COLUMNS)].reset_index(drop=True)
+    data = data[columns].reset_index(drop=True)
     if data.empty:
         raise DataIntegrityError("nothing to plot: no summary rows for the chosen datasets")
 
@@ -92,16 +102,19 @@ def plot_curves(summary: pd.DataFrame, refs: Mapping[str, References] | None = N
     axes = fig.subplots(1, len(datasets), squeeze=False)[0]
     for ax, dataset in zip(axes, datasets, strict=True):
         part = data[data["dataset"] == dataset]
-        budget = int(part["query"].max()) if len(part) else 1
+        if x == "query":
+            budget: float = int(part["query"].max()) if len(part) else 1
+        else:
+            budget = float(part[x].max()) if len(part) else 1.0
         for algorithm in algorithms:
             rows = part[part["algorithm"] == algorithm]
             if rows.empty:
                 continue
             color = algorithm_color(algorithm)
-            x = rows["query"].to_numpy()
-            ax.fill_between(x, rows["q25"].to_numpy(float), rows["q75"].to_numpy(float),
+            xs = rows[x].to_numpy()
+            ax.fill_between(xs, rows["q25"].to_numpy(float), rows["q75"].to_numpy(float),
                             color=color, alpha=BAND_ALPHA, linewidth=0, step="post")
-            ax.plot(x, rows["mean"].to_numpy(float), color=color, linewidth=1.6,
+            ax.plot(xs, rows["mean"].to_numpy(float), color=color, linewidth=1.6,
                     drawstyle="steps-post")
         if refs and dataset in refs:
             ref = refs[dataset]
@@ -111,10 +124,10 @@ def plot_curves(summary: pd.DataFrame, refs: Mapping[str, References] | None = N
                 ax.annotate(f"{value:.2f}", xy=(1.0, value), xycoords=("axes fraction", "data"),
                             xytext=(2, 0), textcoords="offset points", va="center",
                             fontsize=7, color=str(REFERENCE_STYLE[key]["color"]))
-        ax.set_xlim(1, budget)
-        ax.set_ylim(*_y_limits(part, refs, dataset, budget))
+        ax.set_xlim(1 if x == "query" else 0, budget)
+        ax.set_ylim(*_y_limits(part, refs, dataset, budget, x))
         ax.set_title(panel_title(dataset))
-        ax.set_xlabel("queries")
+        ax.set_xlabel("queries" if x == "query" else TIME_LABEL)
         ax.grid(True, alpha=0.3, linewidth=0.5)
     axes[0].set_ylabel("test accuracy of the incumbent (%)")
 

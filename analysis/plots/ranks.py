@@ -19,7 +19,12 @@ from analysis.plots.style import algorithm_color, algorithm_order
 
 
 def plot_ranks(ranks: pd.DataFrame, *, panel_size: tuple[float, float] = (5.0, 3.4)) -> Figure:
-    """Mean rank (1 = best) over queries, one panel per dataset, log query axis."""
+    """Mean rank (1 = best) over queries, one panel per dataset, log query axis.
+
+    Ranks on the time axis (an ``elapsed_s`` column in place of ``query``) are drawn over
+    simulated seconds, 0 to each dataset's budget, on a linear axis like the curves.
+    """
+    timed = "query" not in ranks.columns and "elapsed_s" in ranks.columns
     datasets = dataset_order(list(ranks["dataset"].unique())) if len(ranks) else []
     algorithms = algorithm_order(ranks["algorithm"].unique()) if len(ranks) else []
     fig = Figure(figsize=(panel_size[0] * max(len(datasets), 1), panel_size[1] + 0.8),
@@ -31,16 +36,21 @@ def plot_ranks(ranks: pd.DataFrame, *, panel_size: tuple[float, float] = (5.0, 3
         return fig
     for ax, dataset in zip(axes, datasets, strict=True):
         part = ranks[ranks["dataset"] == dataset]
-        part = part[part["query"].isin(log_grid(int(part["query"].max())))]
+        x = "elapsed_s" if timed else "query"
+        if not timed:
+            part = part[part["query"].isin(log_grid(int(part["query"].max())))]
         for name in algorithms:
             rows = part[part["algorithm"] == name]
-            ax.plot(rows["query"].to_numpy(), rows["mean_rank"].to_numpy(float),
+            ax.plot(rows[x].to_numpy(), rows["mean_rank"].to_numpy(float),
                     color=algorithm_color(name), linewidth=1.5, drawstyle="steps-post",
                     label=name)
-        ax.set_xscale("log")
+        if timed:
+            ax.set_xlim(0, float(part[x].max()))
+        else:
+            ax.set_xscale("log")
         ax.set_ylim(len(algorithms) + 0.3, 0.7)  # rank 1 on top
         ax.set_title(f"{panel_title(dataset)} ({int(part['n_blocks'].iloc[0])} run indices)")
-        ax.set_xlabel("queries (log)")
+        ax.set_xlabel("simulated training time (s)" if timed else "queries (log)")
         ax.grid(True, alpha=0.3, linewidth=0.5)
     axes[0].set_ylabel("mean rank over runs (1 = best)")
     handles, labels = axes[0].get_legend_handles_labels()
