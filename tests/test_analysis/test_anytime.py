@@ -297,3 +297,14 @@ def test_a_run_better_at_every_query_has_the_larger_aocc():
     _, areas, _ = at.anytime(curves, {"cifar10": REF}, {"cifar10": 10.0}, n_targets=11)
     aocc = areas.set_index("algorithm")["aocc"]
     assert aocc["hi"] > aocc["lo"] > 0.0
+
+
+def test_target_span_of_a_float32_table_takes_the_median_in_float64():
+    from benchmarks.table import DatasetTable
+
+    acc = np.array([0.1, 0.2], dtype=np.float32)
+    table = DatasetTable("cifar10", acc, acc, np.ones(2, np.int64), np.ones(2), np.ones(2, bool))
+    # the stored float32 values are 0.100000001490116... and 0.200000002980232...
+    expected = 1.0 - (0.10000000149011612 + 0.20000000298023224) / 2
+    span = at.target_span(table, Protocol("cifar10", max_flops_fraction=None), _ref(1.0))
+    assert span == expected and span != 1.0 - float(np.float32(0.15))

@@ -352,3 +352,9 @@ def test_ranks_over_queries_of_nothing_has_the_columns():
     over = rk.ranks_over_queries(_three(), ["a", "b"], ["cifar100"])
     assert over.empty
     assert list(over.columns) == ["dataset", "algorithm", "query", "n_blocks", "mean_rank"]
+
+
+def test_rank_table_mean_ranks_are_floats_whatever_they_were_given_as():
+    test = rk.RankTest(pd.Series({"a": 2, "b": 1}), 3, 1.0, 0.5, pd.DataFrame(), 1.0, 0.05, "")
+    table = rk.rank_table(test)
+    assert table["mean_rank"].dtype == np.float64 and table["algorithm"].tolist() == ["b", "a"]
