@@ -12,7 +12,7 @@ under one name.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,11 @@ from benchmarks.run_files import (
     load_runs,
     read_sidecar,
 )
+
+# the trajectory columns a report (and the gate) reads: the run's keys, the query number, the
+# incumbent and the simulated clock -- not the per-query architecture strings
+REPORT_COLUMNS: tuple[str, ...] = ("run_id", "algorithm", "dataset", "run", "query",
+                                   "incumbent_index", "incumbent_test_acc", "elapsed_s")
 
 INVENTORY_COLUMNS: tuple[str, ...] = (
     "run_id", "algorithm", "algorithm_name", "dataset", "run", "status", "budget", "fidelity",
@@ -171,7 +176,8 @@ def _time_budgets(complete: pd.DataFrame, runs_dir: Path) -> dict[str, float] | 
 def load_results(runs_dir: Path | str, *, table_checksum: str | None = None,
                  algorithms: Iterable[str] | None = None,
                  datasets: Iterable[str] | None = None,
-                 runs: int | None = None) -> SweepResults:
+                 runs: int | None = None,
+                 columns: Sequence[str] | None = None) -> SweepResults:
     """Read every sidecar and complete trajectory under ``runs_dir``.
 
     Args:
@@ -181,6 +187,9 @@ def load_results(runs_dir: Path | str, *, table_checksum: str | None = None,
         algorithms: only these algorithm labels (default: all).
         datasets: only these datasets (default: all).
         runs: only run indices ``0..runs-1`` (default: all).
+        columns: only these trajectory columns (default: all; :data:`REPORT_COLUMNS` are
+            what a report reads, a third of the memory of all of them). ``run_id`` is always
+            read.
 
     Raises:
         DataNotFoundError: no run under ``runs_dir``.
@@ -227,7 +236,8 @@ def load_results(runs_dir: Path | str, *, table_checksum: str | None = None,
             "table (or point NAS_HARNESS_DATA/NAS_HARNESS_CACHE at the old one)"
         )
     trajectories = load_runs(root, datasets=sorted(set(inventory["dataset"])),
-                             algorithms=sorted(set(inventory["algorithm"])))
+                             algorithms=sorted(set(inventory["algorithm"])),
+                             columns=None if columns is None else ["run_id", *columns])
     trajectories = trajectories[trajectories["run_id"].isin(set(inventory["run_id"]))]
     trajectories = trajectories.reset_index(drop=True)
     loaded = set(trajectories["run_id"].unique())

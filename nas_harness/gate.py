@@ -42,7 +42,7 @@ import pandas as pd
 from algorithms.registry import available_algorithms, params_to_dict, resolve_params
 from analysis.metrics.aggregate import VALUE_COLUMN, StepCurves, step_curves, summarize_curves
 from analysis.metrics.significance import holm, mann_whitney
-from analysis.runs import load_results
+from analysis.runs import REPORT_COLUMNS, load_results
 from analysis.tables import DEFAULT_CHECKPOINTS
 from benchmarks.datasets import DATASET_NAMES
 from benchmarks.errors import DataIntegrityError, DataNotFoundError, HarnessError
@@ -459,7 +459,7 @@ def sweep_curves(spec: Any, runs_dir: Path | str, *, table: BenchmarkTable,
                         + result.describe())
     results = load_results(runs_dir, table_checksum=table.provenance.checksum,
                            algorithms=[a.label for a in spec.algorithms],
-                           datasets=spec.datasets, runs=spec.runs)
+                           datasets=spec.datasets, runs=spec.runs, columns=REPORT_COLUMNS)
     runs = results.complete[["algorithm", "dataset", "run_id", "run"]]
     return step_curves(results.trajectories, spec.budget, (VALUE_COLUMN,), runs=runs)
 

@@ -359,6 +359,16 @@ def _reproduce(args: argparse.Namespace) -> int:
             print("nas-harness: the report is not built while runs are missing",
                   file=sys.stderr)
         return code
+    report_dir = Path(args.report_dir) if args.report_dir is not None else experiment.report_dir
+    stamp_path = runs_dir / REPRODUCE_STAMP
+    selection: dict[str, Any] = {"algorithms": [a.label for a in spec.algorithms],
+                 "datasets": list(spec.datasets), "runs": spec.runs}
+    record = {"runs_digest": result.digest, "report_dir": str(report_dir.resolve()),
+              "selection": selection}
+    if not result.outcomes and report_dir.is_dir() and _read_json(stamp_path) == record:
+        print(f"report already built from these runs: {report_dir} (nothing to do)")
+        return 0
+    # imported only now: matplotlib and scipy are most of a no-op reproduce's start-up
     try:
         from analysis.report import build_report
     except ModuleNotFoundError as exc:
@@ -369,15 +379,6 @@ def _reproduce(args: argparse.Namespace) -> int:
         return 0
     from nas_harness.stamp import provenance_stamp
 
-    report_dir = Path(args.report_dir) if args.report_dir is not None else experiment.report_dir
-    stamp_path = runs_dir / REPRODUCE_STAMP
-    selection: dict[str, Any] = {"algorithms": [a.label for a in spec.algorithms],
-                 "datasets": list(spec.datasets), "runs": spec.runs}
-    record = {"runs_digest": result.digest, "report_dir": str(report_dir.resolve()),
-              "selection": selection}
-    if not result.outcomes and report_dir.is_dir() and _read_json(stamp_path) == record:
-        print(f"report already built from these runs: {report_dir} (nothing to do)")
-        return 0
     start = time.perf_counter()
     note(f"building the report of {spec.num_runs} runs -> {report_dir}", not args.no_progress)
     built = build_report(runs_dir, report_dir, stamp=provenance_stamp(experiment.path),

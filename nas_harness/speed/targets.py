@@ -24,6 +24,7 @@ Prints one line per target: the measured value, the target, met or not.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -206,8 +207,13 @@ def _sweep_seconds(output: str) -> float:
 
 
 def command_line_targets(runs: int, budget: int, big_runs: int | None,
-                         workdir: Path) -> list[Target]:
-    """Targets 2-5, each from fresh ``nas-harness`` processes."""
+                         workdir: Path, plain_cpu_s: float | None = None) -> list[Target]:
+    """Targets 2-5, each from fresh ``nas-harness`` processes.
+
+    ``plain_cpu_s``: CPU seconds of the plain reference loops of the paper's algorithms on one
+    dataset (target 1); times the datasets over the cores, it is the least wall time any
+    implementation of these searches needs, the floor the reproduce target is read against.
+    """
     out: list[Target] = []
     runs_dir, rep_dir = workdir / "runs", workdir / "rep"
     full = cli("reproduce", "--runs", str(runs), "--budget", str(budget), "--out", str(runs_dir),
@@ -216,19 +222,28 @@ def command_line_targets(runs: int, budget: int, big_runs: int | None,
         return [Target("full reproduce", "failed", f"~{REPRODUCE_TARGET_S:.0f} s", None,
                        full.output.strip()[-300:])]
     sweep_s = _sweep_seconds(full.output)
+    from benchmarks.datasets import DATASET_NAMES
+    from nas_harness.executors import default_workers
+    from nas_harness.experiment import PAPER_ALGORITHMS
+
+    floor = ("" if plain_cpu_s is None else
+             f"; floor: the plain loops alone need {plain_cpu_s * len(DATASET_NAMES):.1f} CPU s "
+             f"= {plain_cpu_s * len(DATASET_NAMES) / default_workers():.1f} s wall on "
+             f"{default_workers()} cores")
     out.append(Target("full reproduce (sweep + report)", f"{full.wall_s:.1f} s wall",
                       f"about {REPRODUCE_TARGET_S:.0f} s", full.wall_s <= REPRODUCE_TARGET_S * 1.2,
                       f"sweep {sweep_s:.1f} s, report + start-up "
-                      f"{full.wall_s - sweep_s:.1f} s; {full.cpu_s:.1f} CPU s in all"))
+                      f"{full.wall_s - sweep_s:.1f} s; {full.cpu_s:.1f} CPU s in all{floor}"))
     report = cli("report", "--runs-dir", str(runs_dir), "--out", str(workdir / "rep2"))
-    from benchmarks.datasets import DATASET_NAMES
-    from nas_harness.experiment import PAPER_ALGORITHMS
-
     groups = len(PAPER_ALGORITHMS) * len(DATASET_NAMES)
     n_runs = groups * runs
+    stages = report_breakdown(runs_dir, workdir / "rep3")
+    split = ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
+    figures = figure_seconds(runs_dir)
     out.append(Target(f"report alone, {n_runs} runs", f"{report.wall_s:.1f} s wall",
                       f"< {REPORT_TARGET_S:.0f} s", report.wall_s < REPORT_TARGET_S,
-                      f"{report.cpu_s:.1f} CPU s; peak RSS {report.peak_mb:.0f} MB"))
+                      f"{report.cpu_s:.1f} CPU s; peak RSS {report.peak_mb:.0f} MB; CPU s by "
+                      f"stage: {split}; of which the six figures (PNG + PDF) {figures:.1f}"))
     for name, args in (
         ("start-up: reproduce, nothing to do",
          ("reproduce", "--runs", str(runs), "--budget", str(budget), "--out", str(runs_dir),
@@ -263,6 +278,52 @@ def command_line_targets(runs: int, budget: int, big_runs: int | None,
                           f"< {REPORT_MEMORY_TARGET_MB:.0f} MB", ok,
                           f"report {big.wall_s:.1f} s wall, {big.cpu_s:.1f} CPU s"))
     return out
+
+
+def report_breakdown(runs_dir: Path, out_dir: Path) -> dict[str, float]:
+    """CPU seconds of the report's stages, in this process: where its time goes.
+
+    Run in a fresh interpreter so that the imports are counted (``import`` is the report's
+    modules: pandas, scipy, statsmodels, matplotlib).
+    """
+    code = f"""
+import json, time
+t = time.process_time(); cpu = {{}}
+from analysis import report as R
+from benchmarks.data.store import load_table
+cpu['import'] = time.process_time() - t; t = time.process_time()
+table = load_table()
+res = R.load_results({str(runs_dir)!r}, table_checksum=table.provenance.checksum,
+                     columns=R.REPORT_COLUMNS)
+cpu['read runs'] = time.process_time() - t; t = time.process_time()
+a = R.analyse(res, table)
+cpu['statistics'] = time.process_time() - t; t = time.process_time()
+R.write_report(a, table, {str(out_dir)!r})
+cpu['figures, tables, pages'] = time.process_time() - t
+print(json.dumps(cpu))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if done.returncode:
+        return {}
+    return {k: float(v) for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()}
+
+
+def figure_seconds(runs_dir: Path) -> float:
+    """CPU seconds of drawing and saving the report's six figures (PNG and PDF), alone."""
+    code = f"""
+import tempfile, time
+from pathlib import Path
+from analysis import report as R
+from benchmarks.data.store import load_table
+table = load_table()
+a = R.analyse(R.load_results({str(runs_dir)!r}, columns=R.REPORT_COLUMNS), table)
+with tempfile.TemporaryDirectory() as tmp:
+    t = time.process_time()
+    R.write_figures(a, table, Path(tmp))
+    print(time.process_time() - t)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return float(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else float("nan")
 
 
 # -- printing ----------------------------------------------------------------------------------
@@ -334,8 +395,10 @@ def main(argv: list[str] | None = None) -> int:
     print(ratio_table(rows))
     if not args.only_ratios:
         with tempfile.TemporaryDirectory(prefix="nas-harness-targets-") as tmp:
+            plain = sum(r["plain"] for r in rows if r["algorithm"] in PAPER_ALGORITHMS)
             targets = command_line_targets(args.runs, args.budget,
-                                           None if args.quick else big_runs, Path(tmp))
+                                           None if args.quick else big_runs, Path(tmp),
+                                           plain_cpu_s=plain)
         print(f"\ncommand line (fresh processes, all cores), {args.runs} runs x "
               f"{args.budget} queries per group:\n")
         print(target_table(targets))
