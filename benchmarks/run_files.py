@@ -133,8 +133,8 @@ def describe_difference(stored: Mapping[str, Any], asked: Mapping[str, Any]) -> 
     a, b = _flat(stored), _flat(asked)
     left, right = [], []
     for key in sorted(set(a) | set(b)):
-        if a.get(key, "<unset>") == b.get(key, "<unset>"):
-            continue
+        if key in a and key in b and a[key] == b[key]:
+            continue  # (a missing key differs from any value, "<unset>" and None included)
         x, y = a.get(key, "<unset>"), b.get(key, "<unset>")
         if key == "table_checksum":
             x, y = str(x)[:12] + "...", str(y)[:12] + "..."
