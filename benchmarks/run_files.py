@@ -200,14 +200,21 @@ def read_sidecar(path: Path) -> dict[str, Any] | None:
     return record
 
 
+MISSING: Any = object()
+"""``complete_record(record=MISSING)``: the sidecar has not been read yet."""
+
+
 def complete_record(paths: RunPaths, fingerprint: str | None = None,
-                    verify: bool = True) -> dict[str, Any] | None:
+                    verify: bool = True, *, record: Any = MISSING) -> dict[str, Any] | None:
     """The sidecar of a complete run, or None: the completeness rule in one place.
 
     Complete means: the sidecar says complete, has ``fingerprint`` (when one is given), and
-    (when ``verify``) the Parquet file's sha256 is the one the sidecar recorded.
+    (when ``verify``) the Parquet file's sha256 is the one the sidecar recorded. ``record``:
+    the sidecar as :func:`read_sidecar` just returned it, when the caller has read it already
+    (a sweep's check of its directories reads every sidecar once).
     """
-    record = read_sidecar(paths.sidecar)
+    if record is MISSING:
+        record = read_sidecar(paths.sidecar)
     if record is None or record.get("status") != STATUS_COMPLETE:
         return None
     if fingerprint is not None and record.get("fingerprint") != fingerprint:

@@ -35,6 +35,7 @@ from benchmarks.data.store import load_table
 from benchmarks.errors import HarnessError, ProtocolError
 from benchmarks.protocol import DEFAULT_BUDGET, SearchContext
 from benchmarks.run_files import (
+    MISSING,
     STATUS_COMPLETE,
     TIMING_FIELD,
     RunPaths,
@@ -242,29 +243,37 @@ def _remove_run(sidecar: Path) -> None:
             pass
 
 
-def check_configurations(plan: SweepPlan, out_dir: Path, *, force: bool = False) -> int:
+def check_configurations(plan: SweepPlan, out_dir: Path, *, force: bool = False,
+                         seen: dict[Path, dict | None] | None = None) -> int:
     """Refuse (or with ``force`` remove) runs of another configuration where the plan writes.
 
     Each ``<out>/<dataset>/<label>`` directory holds runs of one configuration. Complete runs
     of another one raise :class:`ConfigurationConflict` naming both configurations and the
     way out; with ``force`` they are deleted (every run index, so none is left to mix). Failed
     runs of another configuration hold no result and are deleted either way. Returns how
-    many runs were deleted.
+    many runs were deleted. ``seen``, when given, receives every sidecar read (path ->
+    record) that is still there afterwards, so the caller need not read it again.
     """
     checksum = plan.versions.get("table_checksum", "")
     wanted: dict[Path, dict] = {}
-    for task in plan.tasks:
+    planned: dict[Path, set[str]] = {}  # the plan's fingerprints per directory
+    for task, fingerprint in zip(plan.tasks, plan.fingerprints, strict=True):
         directory = run_paths(out_dir, task.dataset, task.algorithm, 0).directory
         if directory not in wanted:
             wanted[directory] = task.configuration(checksum)
+        planned.setdefault(directory, set()).add(fingerprint)
     conflicts: list[tuple[Path, dict, dict, list[Path]]] = []
     stale: list[Path] = []  # failed runs of another configuration: nothing to lose
     for directory, config in wanted.items():
         key = configuration_key(config)
         others: dict[str, tuple[dict, list[Path]]] = {}
         for sidecar, record in _run_files_in(directory):
+            if seen is not None:
+                seen[sidecar] = record
             if record is None:
                 continue  # torn: redone (or ignored) like any incomplete run
+            if record.get("fingerprint") in planned[directory]:
+                continue  # a planned run's identity, so this configuration (no key needed)
             stored = configuration_of(record)
             if configuration_key(stored) == key:
                 continue
@@ -288,6 +297,8 @@ def check_configurations(plan: SweepPlan, out_dir: Path, *, force: bool = False)
     doomed = stale + [sidecar for *_, sidecars in conflicts for sidecar in sidecars]
     for sidecar in doomed:
         _remove_run(sidecar)
+        if seen is not None:
+            seen.pop(sidecar, None)
     return len(doomed)
 
 
@@ -363,11 +374,13 @@ def run_sweep(spec: SweepSpec, out_dir: Path | str, *, workers: int | None = Non
     digest = hashlib.sha256("\n".join(plan.fingerprints).encode("ascii")).hexdigest()
     lock = _lock(out, lock_timeout)
     try:
-        check_configurations(plan, out, force=force)
+        seen: dict[Path, dict | None] = {}
+        check_configurations(plan, out, force=force, seen=seen)
         pending = []
         for task, fingerprint in zip(plan.tasks, plan.fingerprints, strict=True):
             paths = run_paths(out, task.dataset, task.algorithm, task.run)
-            if force or complete_record(paths, fingerprint) is None:
+            if force or complete_record(paths, fingerprint,
+                                        record=seen.get(paths.sidecar, MISSING)) is None:
                 pending.append((task, fingerprint))
         skipped = len(plan.tasks) - len(pending)
         if not pending:

@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks.data.store import column_to_numpy, load_table
 from benchmarks.records import TRAJECTORY_SCHEMA
-from benchmarks.run_files import load_runs
+from benchmarks.run_files import complete_record, load_runs, read_sidecar, run_paths
 from nas_harness.experiment import AlgorithmSpec, SweepSpec
 from nas_harness.sweep import run_sweep
 
@@ -78,3 +78,22 @@ def test_threads_and_columns_do_not_change_the_frame(sweep_dir) -> None:
 def test_unknown_column_is_named(sweep_dir) -> None:
     with pytest.raises(ValueError, match=r"unknown trajectory column.*'acc'"):
         load_runs(sweep_dir, columns=["query", "acc"])
+
+
+def test_complete_record_uses_a_record_already_read(sweep_dir) -> None:
+    paths = run_paths(sweep_dir, "cifar10", "random", 0)
+    record = read_sidecar(paths.sidecar)
+    assert complete_record(paths, record["fingerprint"], record=record) == record
+    # the given record is the one judged: a stale fingerprint or a failed status is not complete
+    assert complete_record(paths, "0" * 64, record=record) is None
+    assert complete_record(paths, record=None) is None
+    assert complete_record(paths, record={**record, "status": "failed"}) is None
+    # and the Parquet file is still checked against it
+    assert complete_record(paths, record={**record, "result": {"parquet_sha256": "x"}}) is None
+
+
+def test_a_rerun_reads_and_skips_every_complete_run(sweep_dir, table) -> None:
+    spec = SweepSpec(algorithms=(AlgorithmSpec("random"), AlgorithmSpec("evolution")),
+                     datasets=("cifar10", "cifar100"), runs=3, budget=20)
+    again = run_sweep(spec, sweep_dir, workers=1, progress=False, table=table)
+    assert (again.skipped, again.outcomes) == (12, ())
