@@ -354,11 +354,15 @@ def write_baseline(record: dict[str, Any], path: Path | str) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(record, indent=1, sort_keys=False, allow_nan=False)
     if record.get("entries"):
-        # one entry per line instead of one line per number of its run values
-        compact = {**record, "entries": [f"@@{i}@@" for i in range(len(record["entries"]))]}
-        text = json.dumps(compact, indent=1, sort_keys=False, allow_nan=False)
-        for i, entry in enumerate(record["entries"]):
-            text = text.replace(f'"@@{i}@@"', json.dumps(entry, allow_nan=False), 1)
+        # one entry per line instead of one line per number of its run values: the top-level
+        # key's line is found by position (a string value holds no raw newline), never by
+        # searching a placeholder that a label or parameter value could also spell
+        lines = json.dumps({**record, "entries": []}, indent=1, sort_keys=False,
+                           allow_nan=False).split("\n")
+        at = next(i for i, line in enumerate(lines) if line.startswith(' "entries": []'))
+        body = ",\n".join("  " + json.dumps(e, allow_nan=False) for e in record["entries"])
+        lines[at] = ' "entries": [\n' + body + "\n ]" + lines[at][len(' "entries": []'):]
+        text = "\n".join(lines)
     out.write_text(text + "\n", encoding="utf-8")
     return out
 
@@ -432,11 +436,11 @@ def read_baseline(path: Path | str) -> Baseline:
     try:
         spec = spec_from_record(record["sweep"])
         checkpoints = tuple(int(c) for c in record["checkpoints"])
+    except HarnessError as exc:  # first: the harness's errors are ValueErrors or KeyErrors too
+        raise _bad(file, f"its sweep is invalid ({exc})") from None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise _bad(file, f"malformed sweep or checkpoints ({type(exc).__name__}: {exc})") \
             from None
-    except HarnessError as exc:
-        raise _bad(file, f"its sweep is invalid ({exc})") from None
     entries = _check_entries(file, record.get("entries"), int(fmt))
     return Baseline(spec, checkpoints, entries, str(record.get("table_checksum", "")), record)
 
