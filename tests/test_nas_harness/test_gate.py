@@ -10,7 +10,7 @@ import pytest
 
 from algorithms.base import Algorithm
 from analysis.testing import synthetic_table
-from benchmarks.errors import DataNotFoundError
+from benchmarks.errors import DataIntegrityError, DataNotFoundError
 from nas_harness import gate
 from nas_harness.cli import analysis as analysis_cli
 from nas_harness.cli import main
@@ -279,6 +279,8 @@ def test_check_fails_on_a_deliberately_weakened_algorithm(toy_algorithm, table, 
     GateToy.WEAK = True
     weak = gate.check(baseline, tmp_path / "weak", table=table, workers=1)
     assert not weak.passed
+    assert record["table_checksum"] == table.provenance.checksum
+    assert record["params_at_bless"] == {"gate-toy": {}}
     assert set(weak.failures["status"]) == {"REGRESSED"}
     assert (weak.failures["delta"] < -weak.failures["allowed_drop"]).all()
     assert (weak.failures["p_worse"] < gate.ALPHA).all()
@@ -328,3 +330,196 @@ def test_every_builtin_algorithm_has_a_baseline_entry_and_every_entry_an_algorit
     for label in labels:
         datasets = set(baseline.entries.loc[baseline.entries["algorithm"] == label, "dataset"])
         assert datasets == set(baseline.spec.datasets)
+
+
+# -- what check counts, and what it is told ---------------------------------------------------
+
+def _quiet(capsys):
+    """Nothing on stderr: the library's bless/check/sweep_summary show no progress by default."""
+    assert capsys.readouterr().err == ""
+
+
+def test_check_honours_the_tolerance_and_alpha(toy_algorithm, table, tmp_path, monkeypatch,
+                                               capsys):
+    spec = SweepSpec(algorithms=(toy_algorithm,), datasets=("cifar10",), runs=6, budget=20)
+    baseline = tmp_path / "baseline.json"
+    gate.bless(baseline, spec, tmp_path / "runs", table=table, checkpoints=(20,), workers=1)
+    GateToy.WEAK = True
+    strict = gate.check(baseline, tmp_path / "runs", table=table, workers=1, tolerance=0.0)
+    assert strict.table["status"].tolist() == ["REGRESSED"]
+    drop = -float(strict.table["delta"][0])
+    assert drop > 0.5 and strict.table["allowed_drop"].tolist() == [0.0]
+    # the same runs with a tolerance larger than the drop pass: the drop is allowed
+    loose = gate.check(baseline, tmp_path / "runs", table=table, workers=1,
+                       tolerance=drop + 0.01)
+    assert loose.passed and loose.table["status"].tolist() == ["ok"]
+    assert loose.table["allowed_drop"][0] == pytest.approx(drop + 0.01)
+    # ... and so do they at a level no six runs can reach (the exact p is at least 1/924)
+    unsure = gate.check(baseline, tmp_path / "runs", table=table, workers=1, tolerance=0.0,
+                        alpha=1e-4)
+    assert unsure.passed and unsure.table["status"].tolist() == ["ok"]
+    _quiet(capsys)
+    monkeypatch.setattr(analysis_cli, "_table", lambda: table)
+    args = ["check", "--baseline", str(baseline), "--workers", "1", "--no-progress"]
+    assert main(args + ["--tolerance", f"{drop + 0.01}"]) == 0
+    assert main(args + ["--tolerance", f"{drop - 0.01}"]) == 1
+
+
+def test_check_ignores_leftover_runs_of_another_table_algorithm_or_dataset(
+        toy_algorithm, table, tmp_path, capsys):
+    from nas_harness.sweep import run_sweep
+
+    other_table = synthetic_table(1)
+    assert other_table.provenance.checksum != table.provenance.checksum
+    spec = SweepSpec(algorithms=(toy_algorithm,), datasets=("cifar10",), runs=3, budget=10)
+    runs = tmp_path / "runs"
+    gate.bless(tmp_path / "b.json", spec, runs, table=table, checkpoints=(5, 10), workers=1)
+    # leftovers in the same directory, none of them part of the baseline's sweep
+    for leftover, with_table in [
+            (SweepSpec(algorithms=((toy_algorithm, {}, "other"),), datasets=("cifar10",),
+                       runs=3, budget=10), table),
+            (SweepSpec(algorithms=(toy_algorithm,), datasets=("cifar100",), runs=3,
+                       budget=10), table),
+            (SweepSpec(algorithms=(toy_algorithm,), datasets=("cifar10",), runs=5, budget=10),
+             other_table)]:
+        assert run_sweep(leftover, runs, workers=1, progress=False, table=with_table,
+                         force=True).ok
+    assert len(list(runs.rglob("*.parquet"))) == 3 + 3 + 3 + 2
+    result = gate.check(tmp_path / "b.json", runs, table=table, workers=1)
+    assert result.table[["algorithm", "dataset", "query", "status"]].values.tolist() == [
+        ["gate-toy", "cifar10", 5, "identical"], ["gate-toy", "cifar10", 10, "identical"]]
+    _quiet(capsys)
+
+
+def test_sweep_curves_refuses_runs_of_another_table_the_sweep_left(toy_algorithm, table,
+                                                                   tmp_path, monkeypatch):
+    from nas_harness.sweep import run_sweep
+
+    spec = SweepSpec(algorithms=(toy_algorithm,), datasets=("cifar10",), runs=2, budget=5)
+    assert run_sweep(spec, tmp_path, workers=1, progress=False, table=synthetic_table(1)).ok
+
+    class _Done:
+        ok = True
+
+    # a sweep that (wrongly) left the other table's runs in place must not be compared
+    monkeypatch.setattr(gate, "run_sweep", lambda *args, **kwargs: _Done())
+    with pytest.raises(DataIntegrityError, match="made with benchmark table"):
+        gate.sweep_curves(spec, tmp_path, table=table)
+
+
+def _plugin(path, name):
+    path.write_text(f'''
+import numpy as np
+from algorithms.base import Algorithm
+from algorithms.registry import register
+
+
+@register("{name}")
+class Toy(Algorithm):
+    """Feasible architectures in a random order."""
+
+    def __init__(self, context, rng, params=None):
+        super().__init__(context, rng, params)
+        self._order, self._next = rng.permutation(context.feasible_indices()), 0
+
+    def ask(self, max_batch):
+        self._next += 1
+        return self._order[self._next - 1:self._next].astype(np.int64)
+
+    def tell(self, indices, valid_acc):
+        pass
+''')
+    return path
+
+
+def test_bless_and_check_load_the_plugins_they_are_given(table, tmp_path, capsys):
+    from algorithms import registry
+
+    name = "gate-plugin-toy"
+    spec = SweepSpec(algorithms=(name,), datasets=("cifar10",), runs=2, budget=5)
+    try:
+        gate.bless(tmp_path / "b.json", spec, tmp_path / "runs", table=table, checkpoints=(5,),
+                   workers=1, plugins=[_plugin(tmp_path / "first.py", name)])
+        registry._forget(name)    # check must load it again, from the file it is given
+        result = gate.check(tmp_path / "b.json", tmp_path / "runs", table=table, workers=1,
+                            plugins=[_plugin(tmp_path / "second.py", name)])
+        assert result.table["status"].tolist() == ["identical"]
+    finally:
+        registry._forget(name)
+    _quiet(capsys)
+
+
+class GateBroken(GateToy):
+    """Fails on its first proposal."""
+
+    def ask(self, max_batch):
+        raise RuntimeError("broken on purpose")
+
+
+class GateQuitter(GateToy):
+    """Stops at once in about half the runs, else after three proposals."""
+
+    def __init__(self, context, rng, params=None):
+        super().__init__(context, rng, params)
+        self._stop = 0 if rng.random() < 0.5 else 3
+
+    def ask(self, max_batch):
+        return super().ask(max_batch) if self._next < self._stop else np.empty(0, np.int64)
+
+
+@pytest.fixture
+def registered():
+    from algorithms import registry
+
+    names = []
+
+    def register(name, cls):
+        registry.register(name)(cls)
+        names.append(name)
+        return name
+
+    yield register
+    for name in names:
+        registry._forget(name)
+
+
+def test_a_sweep_with_a_failed_run_is_not_compared(registered, table, tmp_path):
+    spec = SweepSpec(algorithms=(registered("gate-broken", GateBroken),),
+                     datasets=("cifar10",), runs=1, budget=5)
+    with pytest.raises(gate.GateError) as exc:
+        gate.bless(tmp_path / "b.json", spec, tmp_path / "runs", table=table, workers=1)
+    text = str(exc.value)
+    assert text.startswith("the sweep had failed runs, so it cannot be compared:\n")
+    assert "broken on purpose" in text and "1 failed" in text
+    assert not (tmp_path / "b.json").exists()
+
+
+def test_runs_that_stop_early_still_count_and_the_budget_is_the_sweeps(registered, table,
+                                                                       tmp_path):
+    spec = SweepSpec(algorithms=(registered("gate-quitter", GateQuitter),),
+                     datasets=("cifar10",), runs=6, budget=20)
+    gate.bless(tmp_path / "b.json", spec, tmp_path / "runs", table=table, checkpoints=(3, 20),
+               workers=1)
+    entries = json.loads((tmp_path / "b.json").read_text())["entries"]
+    # every run counts, the ones that made no query included; 20 is a checkpoint although
+    # no run went past query 3
+    assert [(e["query"], e["n_runs"]) for e in entries] == [(3, 6), (20, 6)]
+    assert 1 <= entries[0]["n"] < 6 and entries[1]["values"] == entries[0]["values"]
+
+
+def test_sweep_summary_agrees_with_the_run_files_and_reuses_them(toy_algorithm, table,
+                                                                 tmp_path, capsys):
+    spec = SweepSpec(algorithms=(toy_algorithm,), datasets=("cifar10",), runs=3, budget=10)
+    runs = tmp_path / "runs"
+    summary = gate.sweep_summary(spec, runs, table=table, workers=1)
+    files = sorted(runs.rglob("*.parquet"))
+    finals = [pd.read_parquet(f)["incumbent_test_acc"].iloc[-1] for f in files]
+    last = summary[summary["query"] == 10].iloc[0]
+    assert summary["query"].tolist() == list(range(1, 11)) and last["n_runs"] == 3
+    assert last["mean"] == pytest.approx(np.mean(finals))
+    stamps = [f.stat().st_mtime_ns for f in files]
+    gate.sweep_summary(spec, runs, table=table, workers=1)
+    assert [f.stat().st_mtime_ns for f in files] == stamps          # reused, not recomputed
+    gate.sweep_summary(spec, runs, table=table, workers=1, force=True)
+    assert all(f.stat().st_mtime_ns != s for f, s in zip(files, stamps, strict=True))
+    _quiet(capsys)
