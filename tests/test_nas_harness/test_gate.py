@@ -361,8 +361,8 @@ def test_check_honours_the_tolerance_and_alpha(toy_algorithm, table, tmp_path, m
     _quiet(capsys)
     monkeypatch.setattr(analysis_cli, "_table", lambda: table)
     args = ["check", "--baseline", str(baseline), "--workers", "1", "--no-progress"]
-    assert main(args + ["--tolerance", f"{drop + 0.01}"]) == 0
-    assert main(args + ["--tolerance", f"{drop - 0.01}"]) == 1
+    assert main([*args, "--tolerance", f"{drop + 0.01}"]) == 0
+    assert main([*args, "--tolerance", f"{drop - 0.01}"]) == 1
 
 
 def test_check_ignores_leftover_runs_of_another_table_algorithm_or_dataset(
