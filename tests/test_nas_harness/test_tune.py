@@ -30,11 +30,13 @@ def _with_test_column(table: BenchmarkTable, make, tag: str) -> BenchmarkTable:
 
 
 def test_choice_cannot_depend_on_test_accuracy():
+    grid = {"population_size": ["4", "12"]}
+    budget = TuningBudget(configurations=2, runs=2, queries=30, datasets=("cifar10", "cifar100"))
     real = synthetic_table("tune-real")
     nan = _with_test_column(real, lambda n, k: np.full(n, np.nan), "tune-nan")
     noise = _with_test_column(
         real, lambda n, k: np.random.default_rng(k).uniform(0, 100, n), "tune-noise")
-    results = [tune("evolution", budget=BUDGET, grid=GRID, table=t, workers=1)
+    results = [tune("evolution", budget=budget, grid=grid, table=t, workers=1)
                for t in (real, nan, noise)]
     scores = [[c.score for c in r.configurations] for r in results]
     assert scores[0] == scores[1] == scores[2]
@@ -44,7 +46,7 @@ def test_choice_cannot_depend_on_test_accuracy():
     # and the score does follow validation accuracy: shifting it moves every score
     shifted = BenchmarkTable({n: dataclasses.replace(real[n], valid_acc=real[n].valid_acc + 1)
                               for n in real.names}, TableProvenance("synthetic", {}, "shift"))
-    moved = tune("evolution", budget=BUDGET, grid=GRID, table=shifted, workers=1)
+    moved = tune("evolution", budget=budget, grid=grid, table=shifted, workers=1)
     np.testing.assert_allclose([c.score for c in moved.configurations],
                                np.array(scores[0]) + 1)
 
@@ -101,7 +103,11 @@ def test_bad_requests_are_refused_in_one_line(capsys):
     assert "no parameter 'nonsense'" in err[1] and "evolution:natsbench" in err[2]
 
 
-def test_cli_tune_writes_the_record_and_states_the_budget(data_dir, tmp_path, capsys):
+def test_cli_tune_writes_the_record_and_states_the_budget(tmp_path, capsys, monkeypatch):
+    from benchmarks.data import store
+
+    table = synthetic_table("tune-cli")
+    monkeypatch.setattr(store, "load_table", lambda: table)   # the table NAS_HARNESS_DATA names
     out = tmp_path / "random.json"
     assert main(["tune", "-a", "random", "--runs", "2", "--budget", "20", "-d", "cifar10",
                  "--workers", "1", "--out", str(out)]) == 0
@@ -112,4 +118,4 @@ def test_cli_tune_writes_the_record_and_states_the_budget(data_dir, tmp_path, ca
     assert [c["params"] for c in record["configurations"]] == [{"replace": False},
                                                                {"replace": True}]
     assert record["chosen"]["params"] in ({"replace": False}, {"replace": True})
-    assert record["table_checksum"]
+    assert record["table_checksum"] == "tune-cli"
