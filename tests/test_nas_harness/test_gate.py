@@ -146,6 +146,22 @@ def _curves_entries():
     return gate.checkpoint_entries(StepCurves(30, runs, {VALUE_COLUMN: values}), [5, 10, 20])
 
 
+def test_checkpoint_entries_keep_checkpoints_1_to_the_budget_in_run_order():
+    from analysis.metrics.aggregate import VALUE_COLUMN, StepCurves
+
+    values = np.array([[np.nan, 80.0, 80.0], [70.0, 70.0, 75.0]])
+    runs = pd.DataFrame({"algorithm": "a", "dataset": "cifar10", "run_id": ["r0", "r1"],
+                         "run": [0, 1]})
+    out = gate.checkpoint_entries(StepCurves(3, runs, {VALUE_COLUMN: values}), [0, 1, 3, 4, 3])
+    assert list(out.columns) == ["algorithm", "dataset", "query", "mean", "sem", "n", "n_runs",
+                                 "values"]
+    assert list(out.index) == [0, 1]
+    assert out["query"].tolist() == [1, 3] and out["values"].tolist() == [[70.0],
+                                                                          [80.0, 75.0]]
+    assert out["n"].tolist() == [1, 2] and out["n_runs"].tolist() == [2, 2]
+    assert out["mean"].tolist() == [70.0, 77.5]
+
+
 def test_baseline_file_round_trip_keeps_every_runs_value(tmp_path):
     entries = _curves_entries()
     assert entries["values"].tolist() == [[89.0, 91.0], [90.0, 89.0, 91.0], [90.0, 89.0, 91.0]]
@@ -355,10 +371,11 @@ def test_check_honours_the_tolerance_and_alpha(toy_algorithm, table, tmp_path, m
     assert loose.passed and loose.table["status"].tolist() == ["ok"]
     assert loose.table["allowed_drop"][0] == pytest.approx(drop + 0.01)
     # ... and so do they at a level no six runs can reach (the exact p is at least 1/924)
-    unsure = gate.check(baseline, tmp_path / "runs", table=table, workers=1, tolerance=0.0,
-                        alpha=1e-4)
-    assert unsure.passed and unsure.table["status"].tolist() == ["ok"]
     _quiet(capsys)
+    unsure = gate.check(baseline, tmp_path / "runs", table=table, workers=1, tolerance=0.0,
+                        alpha=1e-4, progress=True)
+    assert unsure.passed and unsure.table["status"].tolist() == ["ok"]
+    assert "6 runs to compute" in capsys.readouterr().err      # progress when asked
     monkeypatch.setattr(analysis_cli, "_table", lambda: table)
     args = ["check", "--baseline", str(baseline), "--workers", "1", "--no-progress"]
     assert main([*args, "--tolerance", f"{drop + 0.01}"]) == 0
@@ -439,7 +456,8 @@ def test_bless_and_check_load_the_plugins_they_are_given(table, tmp_path, capsys
     spec = SweepSpec(algorithms=(name,), datasets=("cifar10",), runs=2, budget=5)
     try:
         gate.bless(tmp_path / "b.json", spec, tmp_path / "runs", table=table, checkpoints=(5,),
-                   workers=1, plugins=[_plugin(tmp_path / "first.py", name)])
+                   workers=1, plugins=[_plugin(tmp_path / "first.py", name)], progress=True)
+        assert "2 runs to compute" in capsys.readouterr().err     # progress when asked
         registry._forget(name)    # check must load it again, from the file it is given
         result = gate.check(tmp_path / "b.json", tmp_path / "runs", table=table, workers=1,
                             plugins=[_plugin(tmp_path / "second.py", name)])
@@ -520,6 +538,7 @@ def test_sweep_summary_agrees_with_the_run_files_and_reuses_them(toy_algorithm, 
     stamps = [f.stat().st_mtime_ns for f in files]
     gate.sweep_summary(spec, runs, table=table, workers=1)
     assert [f.stat().st_mtime_ns for f in files] == stamps          # reused, not recomputed
-    gate.sweep_summary(spec, runs, table=table, workers=1, force=True)
-    assert all(f.stat().st_mtime_ns != s for f, s in zip(files, stamps, strict=True))
     _quiet(capsys)
+    gate.sweep_summary(spec, runs, table=table, workers=1, force=True, progress=True)
+    assert all(f.stat().st_mtime_ns != s for f, s in zip(files, stamps, strict=True))
+    assert "3 runs to compute" in capsys.readouterr().err      # progress when asked
