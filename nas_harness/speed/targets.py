@@ -201,6 +201,20 @@ def cli(*args: str) -> Command:
     return Command(proc.returncode, wall, peak, output, cpu)
 
 
+def startup_floor(repeats: int = 5) -> float:
+    """Best wall seconds of a fresh interpreter that only imports numpy and pyarrow.parquet.
+
+    Every command that reads the benchmark table pays at least this, whatever the harness
+    does: the floor the start-up targets are read against.
+    """
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import numpy, pyarrow.parquet"], check=True)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def _sweep_seconds(output: str) -> float:
     match = re.search(r" in ([0-9.]+) s", output)
     return float(match.group(1)) if match else float("nan")
@@ -244,6 +258,7 @@ def command_line_targets(runs: int, budget: int, big_runs: int | None,
                       f"< {REPORT_TARGET_S:.0f} s", report.wall_s < REPORT_TARGET_S,
                       f"{report.cpu_s:.1f} CPU s; peak RSS {report.peak_mb:.0f} MB; CPU s by "
                       f"stage: {split}; of which the six figures (PNG + PDF) {figures:.1f}"))
+    floor_s = startup_floor()
     for name, args in (
         ("start-up: reproduce, nothing to do",
          ("reproduce", "--runs", str(runs), "--budget", str(budget), "--out", str(runs_dir),
@@ -255,7 +270,7 @@ def command_line_targets(runs: int, budget: int, big_runs: int | None,
         again = cli(*args)
         out.append(Target(name, f"{again.wall_s:.2f} s wall", f"< {STARTUP_TARGET_S} s",
                           again.wall_s < STARTUP_TARGET_S and not again.returncode,
-                          f"{again.cpu_s:.2f} CPU s"))
+                          f"{again.cpu_s:.2f} CPU s; floor: {floor_s:.2f} s wall"))
     small_runs = max(1, runs // 5)
     small = cli("reproduce", "--no-report", "--runs", str(small_runs), "--budget", str(budget),
                 "--out", str(workdir / "small"), "--no-progress")
