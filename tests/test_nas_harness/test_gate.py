@@ -391,18 +391,19 @@ def test_check_ignores_leftover_runs_of_another_table_algorithm_or_dataset(
     spec = SweepSpec(algorithms=(toy_algorithm,), datasets=("cifar10",), runs=3, budget=10)
     runs = tmp_path / "runs"
     gate.bless(tmp_path / "b.json", spec, runs, table=table, checkpoints=(5, 10), workers=1)
-    # leftovers in the same directory, none of them part of the baseline's sweep
+    # leftovers in the same directory, none of them part of the baseline's sweep: another
+    # label made with another table, another dataset, and two more runs of the same
     for leftover, with_table in [
             (SweepSpec(algorithms=((toy_algorithm, {}, "other"),), datasets=("cifar10",),
-                       runs=3, budget=10), table),
+                       runs=3, budget=10), other_table),
             (SweepSpec(algorithms=(toy_algorithm,), datasets=("cifar100",), runs=3,
                        budget=10), table),
             (SweepSpec(algorithms=(toy_algorithm,), datasets=("cifar10",), runs=5, budget=10),
-             other_table)]:
-        assert run_sweep(leftover, runs, workers=1, progress=False, table=with_table,
-                         force=True).ok
+             table)]:
+        assert run_sweep(leftover, runs, workers=1, progress=False, table=with_table).ok
     assert len(list(runs.rglob("*.parquet"))) == 3 + 3 + 3 + 2
     result = gate.check(tmp_path / "b.json", runs, table=table, workers=1)
+    assert len(list(runs.rglob("*.parquet"))) == 3 + 3 + 3 + 2     # the leftovers are still there
     assert result.table[["algorithm", "dataset", "query", "status"]].values.tolist() == [
         ["gate-toy", "cifar10", 5, "identical"], ["gate-toy", "cifar10", 10, "identical"]]
     _quiet(capsys)
@@ -419,9 +420,26 @@ def test_sweep_curves_refuses_runs_of_another_table_the_sweep_left(toy_algorithm
         ok = True
 
     # a sweep that (wrongly) left the other table's runs in place must not be compared
-    monkeypatch.setattr(gate, "run_sweep", lambda *args, **kwargs: _Done())
+    calls = []
+    monkeypatch.setattr(gate, "run_sweep", lambda *args, **kwargs: calls.append(kwargs) or
+                        _Done())
     with pytest.raises(DataIntegrityError, match="made with benchmark table"):
         gate.sweep_curves(spec, tmp_path, table=table)
+    # by default it reuses complete runs and shows no progress
+    assert calls[0]["force"] is False and calls[0]["progress"] is False
+
+
+def test_bless_reuses_complete_runs(toy_algorithm, table, tmp_path):
+    spec = SweepSpec(algorithms=(toy_algorithm,), datasets=("cifar10",), runs=2, budget=5)
+    gate.bless(tmp_path / "b.json", spec, tmp_path / "runs", table=table, workers=1,
+               checkpoints=(5,))
+    files = sorted((tmp_path / "runs").rglob("*.parquet"))
+    stamps = [f.stat().st_mtime_ns for f in files]
+    text = (tmp_path / "b.json").read_text()
+    gate.bless(tmp_path / "b.json", spec, tmp_path / "runs", table=table, workers=1,
+               checkpoints=(5,))
+    assert [f.stat().st_mtime_ns for f in files] == stamps
+    assert (tmp_path / "b.json").read_text() == text
 
 
 def _plugin(path, name):
@@ -505,7 +523,8 @@ def test_a_sweep_with_a_failed_run_is_not_compared(registered, table, tmp_path):
     spec = SweepSpec(algorithms=(registered("gate-broken", GateBroken),),
                      datasets=("cifar10",), runs=1, budget=5)
     with pytest.raises(gate.GateError) as exc:
-        gate.bless(tmp_path / "b.json", spec, tmp_path / "runs", table=table, workers=1)
+        gate.bless(tmp_path / "b.json", spec, tmp_path / "runs", table=table, workers=1,
+                   checkpoints=(5,))
     text = str(exc.value)
     assert text.startswith("the sweep had failed runs, so it cannot be compared:\n")
     assert "broken on purpose" in text and "1 failed" in text

@@ -331,6 +331,12 @@ def test_read_baseline_gives_float_columns_and_the_checksum(tmp_path):
     record = _record()
     del record["table_checksum"]
     assert gate.read_baseline(_file(tmp_path, record)).table_checksum == ""
+    # JSON integers and nulls only: the columns are still floats
+    record["entries"][0].update(mean=88, values=[88])
+    record["entries"][1].update(sem=None)
+    entries = gate.read_baseline(_file(tmp_path, record)).entries
+    assert entries["mean"].dtype == np.float64 and entries["sem"].dtype == np.float64
+    assert entries["mean"].tolist() == [88.0, 90.0] and entries["sem"].isna().all()
 
 
 def test_read_baseline_accepts_entries_that_share_a_query_across_algorithms_and_datasets(
@@ -377,6 +383,7 @@ def _set(index, **changes):
     (lambda r: r["entries"][0].pop("algorithm"), "entry 0 (None, cifar10, query 1) lacks "
                                                  "algorithm"),
     (_set(1, query=1), "entry 1 (rand, cifar10, query 1) is duplicated"),
+    (_set(1, mean=90.5), "entry 1 (rand, cifar10, query 5) has a mean that is not the mean"),
     (lambda r: r.update(format=99), "baseline format 99, this version reads formats 1, 2"),
     (lambda r: r.pop("sweep"), "malformed sweep or checkpoints (KeyError: 'sweep')"),
     (lambda r: r.update(checkpoints=["x"]), "malformed sweep or checkpoints (ValueError"),
