@@ -314,8 +314,10 @@ def test_config_score_record_rounds_and_writes_nan_as_null():
 
 def test_tuning_result_record_and_summary():
     budget = TuningBudget(configurations=3, runs=2, queries=5, datasets=("cifar10",))
-    configs = (_config(0, 70.0, {"cifar10": {"mean": 70.0, "stderr": 0.5}}, "enumerated"),
-               _config(1, 71.5, {"cifar10": {"mean": 71.5, "stderr": 0.25}}, "random"))
+    configs = (_config(0, 70.0, {"cifar10": {"mean": 70.0, "stderr": 0.5},
+                                 "cifar100": {"mean": 70.0, "stderr": 0.0}}, "enumerated"),
+               _config(1, 71.5, {"cifar10": {"mean": 71.5, "stderr": 0.25},
+                                 "cifar100": {"mean": 71.5, "stderr": 0.0}}, "random"))
     result = TuningResult("toy", budget, {"fidelity": "90", "budget": 5}, 11, {"fixed": 1},
                           configs, 1, "sum", {"note": "x"})
     assert result.chosen_params() == {"fixed": 1, "k": 1}
@@ -337,8 +339,8 @@ def test_tuning_result_record_and_summary():
         "tuning toy -- budget: 2 of at most 3 configurations x 2 runs x 1 datasets x 5 "
         "queries = 20 queries",
         f"score: {tuning.SCORE}",
-        "  c00 k=0    70.000 +- 0.500  (cifar10 70.00; enumerated)",
-        "* c01 k=1    71.500 +- 0.250  (cifar10 71.50; random)",
+        "  c00 k=0    70.000 +- 0.250  (cifar10 70.00  cifar100 70.00; enumerated)",
+        "* c01 k=1    71.500 +- 0.125  (cifar10 71.50  cifar100 71.50; random)",
         "chosen: c01 k=1"]
 
 
