@@ -429,6 +429,24 @@ def test_sweep_curves_refuses_runs_of_another_table_the_sweep_left(toy_algorithm
     assert calls[0]["force"] is False and calls[0]["progress"] is False
 
 
+def test_sweep_summary_passes_its_options_to_the_sweep(monkeypatch, table, tmp_path):
+    from analysis.metrics.aggregate import VALUE_COLUMN, StepCurves
+
+    seen = {}
+    runs = pd.DataFrame({"algorithm": "a", "dataset": "cifar10", "run_id": ["r0"], "run": [0]})
+
+    def fake(spec, runs_dir, **kwargs):
+        seen.update(kwargs, spec=spec, runs_dir=runs_dir)
+        return StepCurves(2, runs, {VALUE_COLUMN: np.array([[np.nan, 70.0]])})
+
+    monkeypatch.setattr(gate, "sweep_curves", fake)
+    summary = gate.sweep_summary("spec", tmp_path, table=table, workers=3, progress=True,
+                                 plugins=["p.py"], force=True)
+    assert seen == {"spec": "spec", "runs_dir": tmp_path, "table": table, "workers": 3,
+                    "progress": True, "plugins": ["p.py"], "force": True}
+    assert summary["mean"].tolist()[1] == 70.0 and np.isnan(summary["mean"].tolist()[0])
+
+
 def test_bless_reuses_complete_runs(toy_algorithm, table, tmp_path):
     spec = SweepSpec(algorithms=(toy_algorithm,), datasets=("cifar10",), runs=2, budget=5)
     gate.bless(tmp_path / "b.json", spec, tmp_path / "runs", table=table, workers=1,
