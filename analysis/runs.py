@@ -238,8 +238,9 @@ def load_results(runs_dir: Path | str, *, table_checksum: str | None = None,
     trajectories = load_runs(root, datasets=sorted(set(inventory["dataset"])),
                              algorithms=sorted(set(inventory["algorithm"])),
                              columns=None if columns is None else ["run_id", *columns])
-    trajectories = trajectories[trajectories["run_id"].isin(set(inventory["run_id"]))]
-    trajectories = trajectories.reset_index(drop=True)
+    listed = trajectories["run_id"].isin(set(inventory["run_id"]))
+    if not listed.all():  # copy only when runs are left out: the frame is the report's largest
+        trajectories = trajectories[listed].reset_index(drop=True)
     loaded = set(trajectories["run_id"].unique())
     lost = complete[(complete["queries"] > 0) & ~complete["run_id"].isin(loaded)]
     if len(lost):
