@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 from analysis.metrics.aggregate import step_curves
 from analysis.metrics.criteria import (
     CRITERIA_COLUMNS,
+    TIME_CRITERIA_COLUMNS,
     _median,
+    at_clock,
     criteria,
     queries_to_optimum,
     queries_to_settle,
@@ -203,3 +205,56 @@ def test_a_difference_exactly_at_the_tolerance_counts_as_within():
     edge = tol + 1e-9  # the documented float slack is part of the tolerance
     values = np.array([[edge, 0.0], [edge * 1.001, 0.0]])
     assert queries_to_settle(values, tol).tolist() == [1.0, 2.0]
+
+
+# -- the efficiency columns in simulated seconds (runs under a time budget) --------------------
+
+def test_at_clock_reads_the_clock_when_the_hit_query_ended():
+    clock = np.array([[10.0, 25.0, 40.0, 70.0],
+                      [5.0, 6.0, 7.0, 8.0],
+                      [1.0, 2.0, 3.0, 4.0]])
+    # 1-based query numbers; inf (never) stays inf
+    np.testing.assert_array_equal(
+        at_clock(np.array([3.0, np.inf, 1.0]), clock), [40.0, np.inf, 1.0])
+    np.testing.assert_array_equal(at_clock(np.array([4.0, 4.0, 2.0]), clock), [70.0, 8.0, 2.0])
+    assert at_clock(np.array([]), np.empty((0, 4))).shape == (0,)
+
+
+def _timed_curves(values_by_run, index_by_run, elapsed_by_run):
+    frames = []
+    for r, (v, i, t) in enumerate(zip(values_by_run, index_by_run, elapsed_by_run,
+                                      strict=True)):
+        frame = hand_trajectory(f"cifar10/a/{r:03d}", v, index=i, run=r)
+        frame["elapsed_s"] = np.asarray(t, dtype=float)
+        frames.append(frame)
+    return step_curves(pd.concat(frames, ignore_index=True), None,
+                       ("incumbent_test_acc", "incumbent_index", "elapsed_s"))
+
+
+def test_criteria_in_seconds_take_each_runs_clock_at_its_hit():
+    table = _table(valid=[50, 60, 70, 80], test=[91, 92, 93, 94], flops=[1, 1, 1, 1])
+    ref = references(table, Protocol("cifar10", budget=4, max_flops_fraction=None))
+    curves = _timed_curves(
+        [[91, 92, 94, 94], [92, 92, 92, 94], [91, 93, 93, 93]],
+        [[0, 1, 3, 3], [1, 1, 1, 3], [0, 2, 2, 2]],
+        [[100, 250, 300, 420], [10, 20, 30, 40], [7, 8, 900, 901]],
+    )
+    by_query = criteria(curves, {"cifar10": ref}).iloc[0]
+    by_clock = criteria(curves, {"cifar10": ref}, clock="elapsed_s")
+    assert list(by_clock.columns) == list(TIME_CRITERIA_COLUMNS)
+    row = by_clock.iloc[0]
+    # optimum (index 3) at queries 3, 4, never -> 300 s, 40 s, inf: median 300
+    assert by_query["queries_to_optimum"] == 4.0 and row["seconds_to_optimum"] == 300.0
+    # settled (within 0.1 of the final value) at queries 3, 4, 2 -> 300, 40 and 8 s
+    assert by_query["queries_to_settle"] == 3.0 and row["seconds_to_settle"] == 40.0
+    # the other columns do not depend on the axis
+    for column in ("n_runs", "n_final", "final_mean", "final_median", "found_optimum"):
+        assert row[column] == by_query[column]
+
+
+def test_the_time_columns_only_rename_the_efficiency_columns():
+    assert len(TIME_CRITERIA_COLUMNS) == len(CRITERIA_COLUMNS)
+    renamed = {q: t for q, t in zip(CRITERIA_COLUMNS, TIME_CRITERIA_COLUMNS, strict=True)
+               if q != t}
+    assert renamed == {"queries_to_optimum": "seconds_to_optimum",
+                       "queries_to_settle": "seconds_to_settle"}
