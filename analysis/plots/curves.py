@@ -116,16 +116,19 @@ def plot_curves(summary: pd.DataFrame, refs: Mapping[str, References] | None = N
                             color=color, alpha=BAND_ALPHA, linewidth=0, step="post")
             ax.plot(xs, rows["mean"].to_numpy(float), color=color, linewidth=1.6,
                     drawstyle="steps-post")
+        low, high = _y_limits(part, refs, dataset, budget, x)
         if refs and dataset in refs:
             ref = refs[dataset]
             for key, value in (("best_by_valid", ref.best_by_valid_test_acc),
                                ("best_test", ref.best_test_acc)):
                 ax.axhline(value, **REFERENCE_STYLE[key])  # type: ignore[arg-type]
-                ax.annotate(f"{value:.2f}", xy=(1.0, value), xycoords=("axes fraction", "data"),
-                            xytext=(2, 0), textcoords="offset points", va="center",
-                            fontsize=7, color=str(REFERENCE_STYLE[key]["color"]))
+                if low <= value <= high:  # a label off the panel would push the layout apart
+                    ax.annotate(f"{value:.2f}", xy=(1.0, value),
+                                xycoords=("axes fraction", "data"), xytext=(2, 0),
+                                textcoords="offset points", va="center", fontsize=7,
+                                color=str(REFERENCE_STYLE[key]["color"]))
         ax.set_xlim(1 if x == "query" else 0, budget)
-        ax.set_ylim(*_y_limits(part, refs, dataset, budget, x))
+        ax.set_ylim(low, high)
         ax.set_title(panel_title(dataset))
         ax.set_xlabel("queries" if x == "query" else TIME_LABEL)
         ax.grid(True, alpha=0.3, linewidth=0.5)

@@ -1,5 +1,7 @@
 """Figures: panels, bands, dashed references, legend, fixed colours; each returns its data."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -104,3 +106,18 @@ def test_plot_refuses_an_empty_selection(analysed):
     summary, _, _ = analysed
     with pytest.raises(DataIntegrityError, match="nothing to plot"):
         plot_curves(summary, datasets=["cifar10"], algorithms=["nope"])
+
+
+def test_a_reference_below_the_panel_gets_no_label_and_leaves_the_layout_alone(analysed):
+    summary, _, refs = analysed
+    ref = refs["cifar10"]
+    far = {"cifar10": dataclasses.replace(ref, best_by_valid_test_acc=ref.best_test_acc - 500)}
+    fig, _ = plot_curves(summary, far, datasets=["cifar10"])
+    (ax,) = fig.axes
+    low, high = ax.get_ylim()
+    labels = [t.get_text() for t in ax.texts]
+    # the label of the reference inside the panel only; the far one would sit 500 points below
+    assert labels == [f"{ref.best_test_acc:.2f}"] and low <= ref.best_test_acc <= high
+    fig.draw_without_rendering()  # constrained layout keeps the panel's y label inside the figure
+    box = ax.yaxis.label.get_window_extent()
+    assert box.x0 >= 0 and box.y0 >= 0
