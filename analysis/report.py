@@ -172,13 +172,7 @@ def analyse(results: SweepResults, table: BenchmarkTable,
     algorithms = algorithm_order(runs["algorithm"].unique())
     refs = {d: references(table[d], results.protocol(d)) for d in datasets}
     points = stat_checkpoints(checkpoints, results.budget)
-    samples = {}
-    matrix = curves[VALUE_COLUMN]
-    for dataset in datasets:
-        for query in points:
-            samples[(dataset, query)] = {
-                alg: matrix[rows, query - 1] for (alg, ds), rows in curves.groups()
-                if ds == dataset}
+    samples = _samples_at(curves, datasets, points)
     significance = order_pairs(pairwise_tests(samples, order=algorithms))
     rank_test = friedman_nemenyi(curves, algorithms, datasets, points)
     spans = spans_for({d: table[d] for d in datasets},
@@ -215,10 +209,7 @@ def analyse_time(results: SweepResults, table: BenchmarkTable,
     algorithms = algorithm_order(runs["algorithm"].unique())
     refs = {d: references(table[d], results.protocol(d)) for d in datasets}
     points = axis.columns(fractions)
-    matrix = curves[VALUE_COLUMN]
-    samples = {(dataset, column): {alg: matrix[rows, column - 1]
-                                   for (alg, ds), rows in curves.groups() if ds == dataset}
-               for dataset in datasets for column in points}
+    samples = _samples_at(curves, datasets, points)
     significance = with_seconds(order_pairs(pairwise_tests(samples, order=algorithms)), axis)
     rank_test = friedman_nemenyi(curves, algorithms, datasets, points)
     spans = spans_for({d: table[d] for d in datasets},
@@ -231,6 +222,15 @@ def analyse_time(results: SweepResults, table: BenchmarkTable,
                     final, checkpoint_rows, points, significance, rank_test, ranks, per_target,
                     areas, ecdf, spans,
                     most_frequent_final(final, {d: table[d] for d in datasets}), axis)
+
+
+def _samples_at(curves: StepCurves, datasets: Sequence[str], columns: Sequence[int]
+                ) -> dict[tuple[str, int], dict[str, Any]]:
+    """Per (dataset, 1-based grid column): each algorithm's run values there, for the tests."""
+    matrix = curves[VALUE_COLUMN]
+    return {(dataset, column): {alg: matrix[rows, column - 1]
+                                for (alg, ds), rows in curves.groups() if ds == dataset}
+            for dataset in datasets for column in columns}
 
 
 def stat_checkpoints(checkpoints: Sequence[int], budget: int) -> tuple[int, ...]:
