@@ -28,3 +28,33 @@ def test_ci_runs_the_readme_test_command():
 def test_readme_example_plugin_is_the_shipped_file():
     example = (ROOT / "examples" / "my_algorithm.py").read_text().rstrip("\n")
     assert f"```python\n{example}\n```" in README
+
+
+def section(title: str) -> str:
+    """The README's text under the level-2 heading `title`, up to the next level-2 heading."""
+    found = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## )", README, re.S | re.M)
+    assert found, f"README lost its '{title}' section"
+    return found.group(1)
+
+
+def checkpoint_rows(text: str) -> list[str]:
+    """The rows of the checkpoint tables in `text` (header '| dataset | algorithm | 50 queries')."""
+    rows: list[str] = []
+    for table in re.findall(r"^\| dataset \| algorithm \| 50 queries.*?\n((?:\|.*\n)+)", text, re.M):
+        rows += [row for row in table.splitlines() if not row.startswith("|---")]
+    return rows
+
+
+def test_readme_results_table_is_the_committed_checkpoints_table():
+    rows = checkpoint_rows(section("Results"))
+    committed = (ROOT / "results" / "tables" / "checkpoints.md").read_text().splitlines()
+    assert len(rows) == 18
+    assert rows == [row for row in committed if row in rows]
+    assert set(rows) <= set(committed)
+
+
+def test_readme_libraries_table_is_the_committed_libraries_checkpoints_table():
+    rows = checkpoint_rows(section("Optimizer libraries"))
+    committed = (ROOT / "results" / "libraries" / "tables" / "checkpoints.md").read_text()
+    assert rows, "README's 'Optimizer libraries' section has no checkpoint table"
+    assert set(rows) <= set(committed.splitlines())

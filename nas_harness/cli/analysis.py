@@ -17,6 +17,7 @@ DEFAULT_REPORT_DIR = "results"
 DEFAULT_BASELINE = "results/baseline.json"
 DEFAULT_TOLERANCE = 0.2
 DEFAULT_CHECKPOINTS = "50,100,200,500"
+DEFAULT_TIME_CHECKPOINTS = "0.1,0.25,0.5,1"
 
 
 def _checkpoints(text: str) -> tuple[int, ...]:
@@ -28,6 +29,20 @@ def _checkpoints(text: str) -> tuple[int, ...]:
         ) from None
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError(f"checkpoints must be positive integers, got {text!r}")
+    return values
+
+
+def _time_checkpoints(text: str) -> tuple[float, ...]:
+    """Fractions of the time budget; that they lie on the report's grid is checked there."""
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated fractions of the time budget like 0.1,0.25,0.5,1, "
+            f"got {text!r}") from None
+    if not values or not all(0 < v <= 1 for v in values):
+        raise argparse.ArgumentTypeError(
+            f"time checkpoints are fractions of the budget in (0, 1], got {text!r}")
     return values
 
 
@@ -66,6 +81,11 @@ def add_commands(subparsers: Any) -> None:
     rep.add_argument("--checkpoints", type=_checkpoints, default=_checkpoints(
         DEFAULT_CHECKPOINTS), metavar="Q1,Q2,...",
         help=f"queries of the checkpoint table (default: {DEFAULT_CHECKPOINTS})")
+    rep.add_argument("--time-checkpoints", type=_time_checkpoints,
+                     default=_time_checkpoints(DEFAULT_TIME_CHECKPOINTS), metavar="F1,F2,...",
+                     help="for runs under a budget in simulated seconds: the checkpoints as "
+                          "fractions of each dataset's budget, multiples of 1/400 (default: "
+                          f"{DEFAULT_TIME_CHECKPOINTS}); --checkpoints is then not used")
     rep.add_argument("--no-progress", action="store_true", help="no progress output")
     rep.set_defaults(handler=_report)
 
@@ -143,6 +163,7 @@ def _report(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     note(f"building the report of {runs_dir} -> {out}", not args.no_progress)
     paths = build_report(runs_dir, out, checkpoints=args.checkpoints,
+                         time_checkpoints=args.time_checkpoints,
                          stamp=provenance_stamp(experiment.path if experiment else None),
                          **(experiment.selection() if experiment else {}))
     note(f"report built in {time.perf_counter() - start:.1f} s", not args.no_progress)

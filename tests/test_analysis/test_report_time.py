@@ -272,9 +272,14 @@ def test_reproduce_natsbench_writes_a_time_axis_report(tmp_path, monkeypatch, ca
                      str(tmp_path / "rep"), "--no-progress", "--workers", "1", "--protocol",
                      "natsbench", "--allow-synthetic", "--runs", "2", "--budget-seconds",
                      "cifar10=1000,cifar100=1500,ImageNet16-120=2500"])
+        assert code == 0, capsys.readouterr().err
+        again = main(["report", "--runs-dir", str(tmp_path / "runs"), "--out",
+                      str(tmp_path / "rep2"), "--no-progress", "--time-checkpoints", "0.5,1"])
     finally:
         clear_memo()
-    assert code == 0, capsys.readouterr().err
+    assert again == 0, capsys.readouterr().err
+    chosen = pd.read_csv(tmp_path / "rep2" / "tables" / "checkpoints.csv")
+    assert sorted(set(chosen["budget_fraction"])) == [0.5, 1.0]
     summary = pd.read_csv(tmp_path / "rep" / "tables" / "summary.csv")
     assert "elapsed_s" in summary.columns and "query" not in summary.columns
     limits = summary.groupby("dataset")["elapsed_s"].max().to_dict()
@@ -282,3 +287,13 @@ def test_reproduce_natsbench_writes_a_time_axis_report(tmp_path, monkeypatch, ca
     text = (tmp_path / "rep" / "summary.md").read_text()
     assert "1000 simulated seconds per run on CIFAR-10, 1500 on CIFAR-100, 2500 on " \
            "ImageNet16-120" in text and "SYNTHETIC" in text
+
+
+@pytest.mark.parametrize("text", ["0,1", "1.5", "half", ""])
+def test_report_refuses_time_checkpoints_outside_the_budget(text, capsys) -> None:
+    from nas_harness.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["report", "--time-checkpoints", text])
+    assert stop.value.code == 2
+    assert "--time-checkpoints" in capsys.readouterr().err
