@@ -40,7 +40,8 @@ def section(title: str) -> str:
 def checkpoint_rows(text: str) -> list[str]:
     """The rows of the checkpoint tables in `text` (header '| dataset | algorithm | 50 queries')."""
     rows: list[str] = []
-    for table in re.findall(r"^\| dataset \| algorithm \| 50 queries.*?\n((?:\|.*\n)+)", text, re.M):
+    header = r"^\| dataset \| algorithm \| 50 queries.*?\n((?:\|.*\n)+)"
+    for table in re.findall(header, text, re.M):
         rows += [row for row in table.splitlines() if not row.startswith("|---")]
     return rows
 

@@ -18,7 +18,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from analysis.metrics.references import References
-from analysis.plots.style import BAND_ALPHA, REFERENCE_STYLE, algorithm_color, algorithm_order
+from analysis.plots.style import (
+    BAND_ALPHA,
+    REFERENCE_STYLE,
+    algorithm_color,
+    algorithm_linestyle,
+    algorithm_order,
+)
 from benchmarks.datasets import DATASET_NAMES, get_dataset
 from benchmarks.errors import DataIntegrityError
 
@@ -115,7 +121,7 @@ def plot_curves(summary: pd.DataFrame, refs: Mapping[str, References] | None = N
             ax.fill_between(xs, rows["q25"].to_numpy(float), rows["q75"].to_numpy(float),
                             color=color, alpha=BAND_ALPHA, linewidth=0, step="post")
             ax.plot(xs, rows["mean"].to_numpy(float), color=color, linewidth=1.6,
-                    drawstyle="steps-post")
+                    linestyle=algorithm_linestyle(algorithm), drawstyle="steps-post")
         low, high = _y_limits(part, refs, dataset, budget, x)
         if refs and dataset in refs:
             ref = refs[dataset]
@@ -140,7 +146,8 @@ def plot_curves(summary: pd.DataFrame, refs: Mapping[str, References] | None = N
         if (data["algorithm"] == algorithm).any():
             color = algorithm_color(algorithm)
             handles.append((Patch(color=color, alpha=BAND_ALPHA + 0.1, linewidth=0),
-                            Line2D([], [], color=color, linewidth=1.6)))
+                            Line2D([], [], color=color, linewidth=1.6,
+                                   linestyle=algorithm_linestyle(algorithm))))
             labels.append(algorithm)
     if refs:
         for key, label in REFERENCE_LABELS.items():

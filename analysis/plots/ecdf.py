@@ -8,7 +8,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.plots.curves import dataset_order, panel_title
-from analysis.plots.style import algorithm_color, algorithm_order
+from analysis.plots.style import algorithm_color, algorithm_linestyle, algorithm_order
 
 
 def plot_ecdf(curves: pd.DataFrame, aocc: pd.DataFrame, spans: Mapping[str, float], *,
@@ -31,6 +31,7 @@ def plot_ecdf(curves: pd.DataFrame, aocc: pd.DataFrame, spans: Mapping[str, floa
             rows = rows[step]
             ax.plot(rows["query"].to_numpy(), rows["fraction"].to_numpy(float),
                     color=algorithm_color(name), linewidth=1.5, drawstyle="steps-post",
+                    linestyle=algorithm_linestyle(name),
                     label=f"{name} (AOCC {area.get((dataset, name), float('nan')):.3f})")
         ax.set_xscale("log")
         ax.set_ylim(0, 1.02)

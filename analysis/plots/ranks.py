@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from analysis.metrics.ranks import RankTest
 from analysis.metrics.significance import p_text
 from analysis.plots.curves import dataset_order, panel_title
-from analysis.plots.style import algorithm_color, algorithm_order
+from analysis.plots.style import algorithm_color, algorithm_linestyle, algorithm_order
 
 
 def plot_ranks(ranks: pd.DataFrame, *, panel_size: tuple[float, float] = (5.0, 3.4)) -> Figure:
@@ -43,6 +43,7 @@ def plot_ranks(ranks: pd.DataFrame, *, panel_size: tuple[float, float] = (5.0, 3
             rows = part[part["algorithm"] == name]
             ax.plot(rows[x].to_numpy(), rows["mean_rank"].to_numpy(float),
                     color=algorithm_color(name), linewidth=1.5, drawstyle="steps-post",
+                    linestyle=algorithm_linestyle(name),
                     label=name)
         if timed:
             ax.set_xlim(0, float(part[x].max()))

@@ -1,8 +1,11 @@
 """Fixed look of every figure: one colour per algorithm, the same in every panel and report.
 
-Known algorithms get a hand-picked colour (colour-blind-friendly Okabe-Ito / tab10 tones);
-any other name (a plugin) gets a colour derived from a hash of its name, so it is stable
-across runs, machines and Python processes (``hash()`` is salted, sha256 is not).
+Known algorithms get a hand-picked colour (colour-blind-friendly Okabe-Ito / tab10 / Tol
+tones); any other name (a plugin) gets a colour derived from a hash of its name, so it is
+stable across runs, machines and Python processes (``hash()`` is salted, sha256 is not).
+Sixteen colours cannot all be told apart, so a library adapter's lines also carry its
+library's dash pattern (``library:optimizer``: Optuna dashed, Nevergrad dotted, PyGlove
+dash-dotted); the built-ins and plugins are solid.
 """
 
 from __future__ import annotations
@@ -29,6 +32,17 @@ ALGORITHM_COLORS: dict[str, str] = {
     "smac": "#8c564b",
     "tpe": "#9467bd",
     "channel_interpolation": "#000000",
+    "optuna:tpe": "#9467bd",
+    "optuna:random": "#8c564b",
+    "optuna:qmc": "#17becf",
+    "optuna:nsga2": "#bcbd22",
+    "optuna:gp": "#999933",
+    "nevergrad:ngopt": "#e69f00",
+    "nevergrad:discreteoneplusone": "#56b4e9",
+    "nevergrad:portfoliodiscreteoneplusone": "#332288",
+    "nevergrad:discretelengleroneplusone": "#44aa99",
+    "pyglove:evolution": "#ee3377",
+    "pyglove:random": "#661100",
 }
 """Colour of each known algorithm name (lower case)."""
 
@@ -37,6 +51,13 @@ REFERENCE_STYLE: dict[str, dict[str, object]] = {
     "best_test": {"color": "#6a51a3", "linestyle": (0, (6, 3)), "linewidth": 1.1},
 }
 """Line style of the two reference lines (both dashed)."""
+
+LIBRARY_LINESTYLES: dict[str, str | tuple[int, tuple[float, ...]]] = {
+    "optuna": (0, (5.0, 2.0)),
+    "nevergrad": (0, (1.0, 1.5)),
+    "pyglove": (0, (6.0, 1.5, 1.5, 1.5)),
+}
+"""Dash pattern of the lines of each library's adapters (the part of the name before ':')."""
 
 BAND_ALPHA = 0.18
 FEASIBLE_COLOR = "#c8c8c8"
@@ -55,6 +76,12 @@ def fallback_color(name: str) -> str:
 def algorithm_color(name: str) -> str:
     """The colour of an algorithm: its fixed one, else the hashed fallback."""
     return ALGORITHM_COLORS.get(name.lower(), fallback_color(name))
+
+
+def algorithm_linestyle(name: str) -> str | tuple[int, tuple[float, ...]]:
+    """The line style of an algorithm: its library's dash pattern, else solid."""
+    library, _, optimizer = name.partition(":")
+    return LIBRARY_LINESTYLES.get(library.lower(), "-") if optimizer else "-"
 
 
 def algorithm_colors(names: Iterable[str]) -> dict[str, str]:

@@ -15,7 +15,9 @@ from analysis.plots.distributions import plot_final_distributions
 from analysis.plots.scatter import plot_flops_scatter
 from analysis.plots.style import (
     ALGORITHM_COLORS,
+    LIBRARY_LINESTYLES,
     algorithm_color,
+    algorithm_linestyle,
     algorithm_order,
     fallback_color,
 )
@@ -100,6 +102,28 @@ def test_colours_are_fixed_and_unknown_names_get_a_stable_distinct_fallback():
     assert fallback_color("my_plugin") != fallback_color("my_plugin2")
     assert fallback_color("zz").startswith("#") and len(fallback_color("zz")) == 7
     assert algorithm_order(["zeta", "random", "alpha"]) == ["random", "alpha", "zeta"]
+
+
+def test_library_adapters_get_their_own_colour_and_their_librarys_dash_pattern(analysed):
+    adapters = ["optuna:tpe", "optuna:random", "optuna:qmc", "optuna:nsga2",
+                "nevergrad:NGOpt", "nevergrad:DiscreteOnePlusOne",
+                "nevergrad:PortfolioDiscreteOnePlusOne", "nevergrad:DiscreteLenglerOnePlusOne",
+                "pyglove:evolution", "pyglove:random"]
+    builtins = ["random", "evolution", "reinforce", "ppo", "layernas", "layernas:stand-in"]
+    colours = [algorithm_color(name) for name in builtins + adapters]
+    assert len(set(colours)) == len(colours)  # the libraries experiment's 16 lines differ
+    assert algorithm_order(adapters + builtins)[:6] == builtins
+    assert {algorithm_linestyle(n) for n in [*builtins, "my_plugin", "hill:climb"]} == {"-"}
+    for name in adapters:
+        assert algorithm_linestyle(name) == LIBRARY_LINESTYLES[name.split(":")[0]] != "-"
+    summary, _, _ = analysed
+    relabelled = summary.replace({"algorithm": {"my_plugin": "nevergrad:NGOpt"}})
+    fig, _ = plot_curves(relabelled, datasets=["cifar10"])
+    styles = {to_hex(ln.get_color()): ln.get_linestyle() for ln in fig.axes[0].get_lines()}
+    assert styles[algorithm_color("random")] == "-"
+    assert styles[algorithm_color("nevergrad:NGOpt")] != "-"  # its dash pattern
+    legend = {text.get_text() for text in fig.legends[0].get_texts()}
+    assert {"random", "nevergrad:NGOpt"} <= legend
 
 
 def test_plot_refuses_an_empty_selection(analysed):
