@@ -13,6 +13,10 @@ from __future__ import annotations
 import colorsys
 import hashlib
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.typing import LineStyleType
 
 ALGORITHM_COLORS: dict[str, str] = {
     "random": "#7f7f7f",
@@ -52,7 +56,7 @@ REFERENCE_STYLE: dict[str, dict[str, object]] = {
 }
 """Line style of the two reference lines (both dashed)."""
 
-LIBRARY_LINESTYLES: dict[str, str | tuple[int, tuple[float, ...]]] = {
+LIBRARY_LINESTYLES: dict[str, LineStyleType] = {
     "optuna": (0, (5.0, 2.0)),
     "nevergrad": (0, (1.0, 1.5)),
     "pyglove": (0, (6.0, 1.5, 1.5, 1.5)),
@@ -78,7 +82,7 @@ def algorithm_color(name: str) -> str:
     return ALGORITHM_COLORS.get(name.lower(), fallback_color(name))
 
 
-def algorithm_linestyle(name: str) -> str | tuple[int, tuple[float, ...]]:
+def algorithm_linestyle(name: str) -> LineStyleType:
     """The line style of an algorithm: its library's dash pattern, else solid."""
     library, _, optimizer = name.partition(":")
     return LIBRARY_LINESTYLES.get(library.lower(), "-") if optimizer else "-"
