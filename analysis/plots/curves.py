@@ -18,6 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from analysis.metrics.references import References
+from analysis.plots.legend import figure_legend
 from analysis.plots.style import (
     BAND_ALPHA,
     REFERENCE_STYLE,
@@ -153,7 +154,7 @@ def plot_curves(summary: pd.DataFrame, refs: Mapping[str, References] | None = N
         for key, label in REFERENCE_LABELS.items():
             handles.append(Line2D([], [], **REFERENCE_STYLE[key]))  # type: ignore[arg-type]
             labels.append(label)
-    fig.legend(handles, labels, title=LEGEND_TITLE, loc="outside lower center",
-               ncols=min(len(labels), 5), handler_map={tuple: HandlerTuple(ndivide=1)},
-               frameon=False, fontsize=8, title_fontsize=8)
+    figure_legend(fig, handles, labels, max_cols=5, title=LEGEND_TITLE,
+                  handler_map={tuple: HandlerTuple(ndivide=1)}, frameon=False, fontsize=8,
+                  title_fontsize=8)
     return fig, data

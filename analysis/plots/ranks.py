@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from analysis.metrics.ranks import RankTest
 from analysis.metrics.significance import p_text
 from analysis.plots.curves import dataset_order, panel_title
+from analysis.plots.legend import figure_legend
 from analysis.plots.style import algorithm_color, algorithm_linestyle, algorithm_order
 
 
@@ -55,8 +56,7 @@ def plot_ranks(ranks: pd.DataFrame, *, panel_size: tuple[float, float] = (5.0, 3
         ax.grid(True, alpha=0.3, linewidth=0.5)
     axes[0].set_ylabel("mean rank over runs (1 = best)")
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 6),
-               frameon=False, fontsize=8)
+    figure_legend(fig, handles, labels, max_cols=6, frameon=False, fontsize=8)
     return fig
 
 

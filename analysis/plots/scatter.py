@@ -16,6 +16,7 @@ from matplotlib.lines import Line2D
 
 from analysis.metrics.references import References
 from analysis.plots.curves import dataset_order, panel_title
+from analysis.plots.legend import figure_legend
 from analysis.plots.style import FEASIBLE_COLOR, algorithm_color, algorithm_order
 from benchmarks.errors import DataIntegrityError
 from benchmarks.table import DatasetTable
@@ -101,7 +102,7 @@ def plot_flops_scatter(final: pd.DataFrame, tables: Mapping[str, DatasetTable],
     handles += [Line2D([], [], marker="o", linestyle="", color=FEASIBLE_COLOR),
                 Line2D([], [], color="#555555", linestyle=":")]
     labels += ["all feasible architectures (light: infeasible)", "FLOPs limit"]
-    fig.legend(handles, labels, title="final incumbents (area ~ number of runs)",
-               loc="outside lower center", ncols=min(len(labels), 5), frameon=False,
-               fontsize=8, title_fontsize=8)
+    figure_legend(fig, handles, labels, max_cols=5,
+                  title="final incumbents (area ~ number of runs)", frameon=False, fontsize=8,
+                  title_fontsize=8)
     return fig, data

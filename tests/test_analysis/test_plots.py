@@ -126,6 +126,53 @@ def test_library_adapters_get_their_own_colour_and_their_librarys_dash_pattern(a
     assert {"random", "nevergrad:NGOpt"} <= legend
 
 
+def test_figure_legend_drops_columns_only_until_it_fits():
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    from analysis.plots.legend import figure_legend
+
+    def legend(labels, width):
+        fig = Figure(figsize=(width, 3), layout="constrained")
+        fig.subplots(1, 2)
+        handles = [Line2D([], []) for _ in labels]
+        made = figure_legend(fig, handles, labels, max_cols=5, fontsize=8)
+        renderer = RendererAgg(int(fig.bbox.width), int(fig.bbox.height), fig.dpi)
+        return made, made.get_window_extent(renderer).width, fig.bbox.width
+
+    short, width, room = legend(["random", "evolution", "ppo"], 10)
+    assert short._ncols == 3 and width <= room  # fits: as fig.legend would draw it
+    names = [f"nevergrad:PortfolioDiscreteOnePlusOne-{k}" for k in range(16)]
+    wide, width, room = legend(names, 10)
+    assert 1 < wide._ncols < 5 and width <= room
+    narrow, _, _ = legend(names, 2)
+    assert narrow._ncols == 1  # never fewer than one column
+
+
+def test_ecdf_legend_moves_below_the_panels_for_many_algorithms():
+    from analysis.plots.ecdf import LEGEND_INSIDE_MAX, plot_ecdf
+
+    def figure(n):
+        names = [f"lib:opt{k}" for k in range(n)]
+        curves = pd.DataFrame([(d, a, q, q / 10) for d in ("cifar10",) for a in names
+                               for q in range(1, 11)],
+                              columns=["dataset", "algorithm", "query", "fraction"])
+        return plot_ecdf(curves, pd.DataFrame(columns=["dataset", "algorithm", "aocc"]),
+                         {"cifar10": 1.0})
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    few, many = figure(LEGEND_INSIDE_MAX), figure(LEGEND_INSIDE_MAX + 1)
+    for fig in (few, many):
+        FigureCanvasAgg(fig).draw()
+    inside = few.axes[0].get_legend().get_window_extent()
+    assert few.axes[0].get_window_extent().contains(inside.x0 + 1, inside.y0 + 1)
+    below = many.axes[0].get_legend().get_window_extent()
+    assert below.y1 <= many.axes[0].get_window_extent().y0  # under the panel, not on it
+    assert many.get_size_inches()[1] > few.get_size_inches()[1]
+
+
 def test_plot_refuses_an_empty_selection(analysed):
     summary, _, _ = analysed
     with pytest.raises(DataIntegrityError, match="nothing to plot"):
