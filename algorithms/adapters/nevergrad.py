@@ -7,6 +7,15 @@ made on first use. The space is a ``ng.p.Tuple`` of five ``ng.p.Choice`` over th
 counts (Nevergrad's categorical parameter); the optimizer gets the query budget and
 ``num_workers=1``, and minimises the validation error ``100 - accuracy``.
 
+Each ``Choice`` is Nevergrad's default, ``deterministic=False``: a candidate's option for a
+layer is drawn from the softmax of the weights the optimizer evolves, which -- Nevergrad's
+docstring says so -- makes a deterministic function stochastic. On this space that makes the
+discrete (1+1) optimizers search much like random sampling (measured in the README, "Optimizer
+libraries"). ``-p deterministic_choice=true`` takes each layer's most likely option instead;
+then most weight mutations leave the architecture unchanged and the optimizer asks for the
+same architecture again, each ask charged as a query (measured there too). The library's
+default is kept: the harness runs each library as its users would.
+
 Infeasible proposals (never charged, then the adapter asks again) are told as
 ``tell(candidate, 100, constraint_violation=[FLOPs / limit - 1])``: the worst error plus
 Nevergrad's own constraint-violation penalty, which also keeps the candidate out of its archive
@@ -28,15 +37,24 @@ import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from algorithms.adapters._base import SEED_HIGH, LibraryAdapter, private_numpy_global
+from algorithms.adapters._base import (
+    SEED_HIGH,
+    AdapterParams,
+    LibraryAdapter,
+    private_numpy_global,
+)
+from algorithms.params import param
 from algorithms.registry import register, register_family
 from benchmarks.errors import UnknownNameError
 
 __all__ = ["NevergradAdapter"]
+
+_DEFAULT = "Nevergrad's default (ng.p.Choice(deterministic=False))"
 
 LISTED = ("NGOpt", "DiscreteOnePlusOne", "PortfolioDiscreteOnePlusOne",
           "DiscreteLenglerOnePlusOne")
@@ -51,12 +69,22 @@ class NevergradAdapter(LibraryAdapter):
     infeasible_as = ("loss 100 (the worst error) with constraint_violation = FLOPs/limit - 1, "
                      "Nevergrad's penalty")
 
+    @dataclass(frozen=True)
+    class Params(AdapterParams):
+        """How the space is given to Nevergrad."""
+
+        deterministic_choice: bool = param(
+            False, "each layer's Choice takes its most likely option instead of drawing one "
+                   "from the softmax of its weights", _DEFAULT)
+
     def _open(self, seed: int) -> Any:
         import nevergrad as ng
 
         seeds = np.random.default_rng(seed).integers(0, SEED_HIGH, size=2)
         self._global = np.random.RandomState(int(seeds[1]))
-        space = ng.p.Tuple(*(ng.p.Choice(list(opts)) for opts in self.context.space.options))
+        deterministic = bool(self.params.deterministic_choice)
+        space = ng.p.Tuple(*(ng.p.Choice(list(opts), deterministic=deterministic)
+                             for opts in self.context.space.options))
         space.random_state = np.random.RandomState(int(seeds[0]))
         with self._quiet():
             return ng.optimizers.registry[self.optimizer_name](

@@ -50,6 +50,19 @@ def test_infeasible_candidates_are_told_with_a_violation():
     assert not archived & channels
 
 
+def test_choice_is_nevergrads_stochastic_default_unless_asked_to_be_deterministic():
+    cls = get_algorithm("nevergrad:DiscreteOnePlusOne")
+    assert cls.Params().deterministic_choice is False
+    drawn = {}
+    for flag in (False, True):
+        algo, _proposed, _asked, _context = spy_run(cls, cls.Params(deterministic_choice=flag),
+                                                    10, seed=3)
+        space = algo._lib.parametrization  # children share the parent's weights
+        drawn[flag] = {space.spawn_child().value for _ in range(30)}
+    assert len(drawn[False]) > 1  # an option drawn from the softmax of the weights
+    assert len(drawn[True]) == 1  # the most likely option, every time
+
+
 def test_global_numpy_state_is_neither_used_nor_advanced():
     state = np.random.get_state()  # noqa: NPY002 - checking it is untouched
     spy_run(get_algorithm("nevergrad:NGOpt"), None, 20, seed=4)
