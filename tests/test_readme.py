@@ -54,8 +54,27 @@ def test_readme_results_table_is_the_committed_checkpoints_table():
     assert set(rows) <= set(committed)
 
 
-def test_readme_libraries_table_is_the_committed_libraries_checkpoints_table():
-    rows = checkpoint_rows(section("Optimizer libraries"))
-    committed = (ROOT / "results" / "libraries" / "tables" / "checkpoints.md").read_text()
-    assert rows, "README's 'Optimizer libraries' section has no checkpoint table"
-    assert set(rows) <= set(committed.splitlines())
+def markdown_rows(text: str, header: str) -> list[list[str]]:
+    """The cells of the rows of the Markdown table in ``text`` whose header line starts so."""
+    found = re.search(rf"^{re.escape(header)}.*\n\|[-|: ]+\n((?:\|.*\n)+)", text, re.M)
+    assert found, f"no table with header {header!r}"
+    return [[cell.strip() for cell in row.strip().strip("|").split("|")]
+            for row in found.group(1).splitlines()]
+
+
+def test_readme_libraries_table_is_the_committed_libraries_results_at_the_budget():
+    import tomllib
+
+    header = "| algorithm | library | CIFAR-10 | CIFAR-100 | ImageNet16-120 |"
+    rows = markdown_rows(section("Optimizer libraries"), header)
+    committed = markdown_rows(
+        (ROOT / "results" / "libraries" / "tables" / "checkpoints.md").read_text(),
+        "| dataset | algorithm |")
+    at_budget = {(row[0], row[1]): row[-1] for row in committed}  # the 500-query column
+    experiment = tomllib.loads((ROOT / "experiments" / "libraries.toml").read_text())
+    names = [a.get("label", a["name"]) for a in experiment["algorithms"]]
+    assert sorted(row[0].strip("`") for row in rows) == sorted(names)  # every one, once
+    for row in rows:
+        for dataset, cell in zip(("CIFAR-10", "CIFAR-100", "ImageNet16-120"), row[2:],
+                                 strict=True):
+            assert cell == at_budget[(dataset, row[0].strip("`"))], (row[0], dataset)
