@@ -6,6 +6,7 @@ Built on ``matplotlib.figure.Figure`` (no pyplot state); the diagram itself is d
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -83,11 +84,21 @@ def plot_critical_difference(test: RankTest, *, size: tuple[float, float] = (8.0
         return fig
     import scikit_posthocs as sp
 
+    # scikit-posthocs groups the names under a crossbar in sets and draws them in set order,
+    # which for strings changes with each process's hash seed (PYTHONHASHSEED): with many
+    # algorithms the bars' stacking, hence the PNG, differed between two identical reports.
+    # It is given integer keys (their set order is fixed) and the labels are put back after.
     names: Sequence[str] = list(test.mean_ranks.index)
+    keys = range(len(names))
+    ranks = pd.Series(test.mean_ranks.to_numpy(), index=list(keys))
+    nemenyi = pd.DataFrame(test.nemenyi.loc[names, names].to_numpy(), index=list(keys),
+                           columns=list(keys))
     sp.critical_difference_diagram(
-        test.mean_ranks, test.nemenyi, ax=ax, alpha=test.alpha,
-        color_palette={n: algorithm_color(n) for n in names},
-        label_fmt_left="{label} ({rank:.2f})", label_fmt_right="({rank:.2f}) {label}")
+        ranks, nemenyi, ax=ax, alpha=test.alpha,
+        color_palette={k: algorithm_color(names[k]) for k in keys},
+        label_fmt_left="@{label}@ ({rank:.2f})", label_fmt_right="({rank:.2f}) @{label}@")
+    for text in ax.texts:
+        text.set_text(re.sub(r"@(\d+)@", lambda m: names[int(m.group(1))], text.get_text()))
     ax.set_title(f"mean rank (1 = best) over {test.n_blocks} blocks (dataset, checkpoint, run "
                  f"index); Friedman p {p_text(test.p_value)}\nbars join the algorithms the "
                  f"Nemenyi test does not separate at alpha = {test.alpha:g} (critical "

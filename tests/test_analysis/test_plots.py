@@ -192,3 +192,39 @@ def test_a_reference_below_the_panel_gets_no_label_and_leaves_the_layout_alone(a
     fig.draw_without_rendering()  # constrained layout keeps the panel's y label inside the figure
     box = ax.yaxis.label.get_window_extent()
     assert box.x0 >= 0 and box.y0 >= 0
+
+
+CD_SCRIPT = """
+import hashlib, io, sys
+import numpy as np, pandas as pd
+from analysis.metrics.ranks import RankTest
+from analysis.plots.ranks import plot_critical_difference
+names = [f"lib:optimizer-{k}" for k in range(12)]
+ranks = pd.Series(np.linspace(3, 9, 12), index=names)
+gap = np.abs(np.subtract.outer(ranks.to_numpy(), ranks.to_numpy()))
+nemenyi = pd.DataFrame(np.where(gap < 1.6, 0.5, 0.001), index=names, columns=names)
+test = RankTest(ranks, 100, 50.0, 1e-6, nemenyi, 1.6, 0.05, "")
+fig = plot_critical_difference(test)
+buffer = io.BytesIO()
+fig.savefig(buffer, format="png")
+labels = sorted(t.get_text() for t in fig.axes[0].texts)
+print(hashlib.sha256(buffer.getvalue()).hexdigest(), "|".join(labels))
+"""
+
+
+def test_critical_difference_diagram_is_the_same_whatever_the_hash_seed():
+    """Overlapping crossbars over many names: drawn alike in processes of other hash seeds."""
+    import os
+    import subprocess
+    import sys
+
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "MPLBACKEND": "Agg"}
+        done = subprocess.run([sys.executable, "-c", CD_SCRIPT], env=env, check=True,
+                              capture_output=True, text=True)
+        outputs.add(done.stdout.strip())
+    assert len(outputs) == 1
+    labels = outputs.pop().split(" ", 1)[1].split("|")
+    assert "lib:optimizer-0 (3.00)" in labels and "(9.00) lib:optimizer-11" in labels
+    assert not any("@" in label for label in labels)  # every name put back
