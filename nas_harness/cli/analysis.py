@@ -9,8 +9,11 @@ import argparse
 import math
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 DEFAULT_RUNS_DIR = "results/runs"
 DEFAULT_REPORT_DIR = "results"
@@ -20,13 +23,16 @@ DEFAULT_CHECKPOINTS = "50,100,200,500"
 DEFAULT_TIME_CHECKPOINTS = "0.1,0.25,0.5,1"
 
 
-def _checkpoints(text: str) -> tuple[int, ...]:
+def _comma_separated(text: str, convert: Callable[[str], T], expected: str) -> tuple[T, ...]:
+    """The values of ``text`` split on commas; one argparse line naming ``expected`` if not."""
     try:
-        values = tuple(int(v) for v in text.split(",") if v.strip())
+        return tuple(convert(v) for v in text.split(",") if v.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated query numbers like 50,100,200,500, got {text!r}"
-        ) from None
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+
+def _checkpoints(text: str) -> tuple[int, ...]:
+    values = _comma_separated(text, int, "comma-separated query numbers like 50,100,200,500")
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError(f"checkpoints must be positive integers, got {text!r}")
     return values
@@ -34,12 +40,8 @@ def _checkpoints(text: str) -> tuple[int, ...]:
 
 def _time_checkpoints(text: str) -> tuple[float, ...]:
     """Fractions of the time budget; that they lie on the report's grid is checked there."""
-    try:
-        values = tuple(float(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated fractions of the time budget like 0.1,0.25,0.5,1, "
-            f"got {text!r}") from None
+    values = _comma_separated(
+        text, float, "comma-separated fractions of the time budget like 0.1,0.25,0.5,1")
     if not values or not all(0 < v <= 1 for v in values):
         raise argparse.ArgumentTypeError(
             f"time checkpoints are fractions of the budget in (0, 1], got {text!r}")
