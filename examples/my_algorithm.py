@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from algorithms.base import Algorithm
-from algorithms.registry import register
-from benchmarks.protocol import SearchContext
+from nas_harness.algorithms.base import Algorithm
+from nas_harness.algorithms.registry import register
+from nas_harness.benchmarks.protocol import SearchContext
 
 
 @register("hill-climbing")

@@ -3,7 +3,7 @@
 import pytest
 from my_algorithm import HillClimbing
 
-from algorithms.testing import AlgorithmConformance
+from nas_harness.algorithms.testing import AlgorithmConformance
 
 
 class TestHillClimbing(AlgorithmConformance):

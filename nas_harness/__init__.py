@@ -24,6 +24,6 @@ def load_runs(out_dir: Path | str = "results/runs", *, datasets: Iterable[str] |
     protocol's fields and one ``param_<name>`` column per algorithm parameter, so runs of
     different settings can be told apart and grouped (``df.groupby("param_population_size")``).
     """
-    from benchmarks.run_files import load_runs_with_params
+    from nas_harness.benchmarks.run_files import load_runs_with_params
 
     return load_runs_with_params(out_dir, datasets=datasets, algorithms=algorithms)

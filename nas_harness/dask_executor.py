@@ -22,8 +22,8 @@ from typing import Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from benchmarks.errors import HarnessError
-from benchmarks.table import BenchmarkTable
+from nas_harness.benchmarks.errors import HarnessError
+from nas_harness.benchmarks.table import BenchmarkTable
 from nas_harness.executors import (
     _SHARED_PROCESS,
     PluginSource,

@@ -21,17 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from algorithms.registry import get_algorithm, load_plugin, parse_params
-from benchmarks.errors import HarnessError
-from benchmarks.records import summary, to_parquet_bytes
-from benchmarks.run_files import (
+from nas_harness.algorithms.registry import get_algorithm, load_plugin, parse_params
+from nas_harness.benchmarks.errors import HarnessError
+from nas_harness.benchmarks.records import summary, to_parquet_bytes
+from nas_harness.benchmarks.run_files import (
     TIMING_FIELD,
     run_paths,
     sidecar_text,
     write_complete,
     write_failed,
 )
-from benchmarks.table import BenchmarkTable
+from nas_harness.benchmarks.table import BenchmarkTable
 from nas_harness.runner import RunTask, search
 
 __all__ = [

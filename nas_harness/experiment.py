@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.datasets import DATASET_NAMES, get_dataset
-from benchmarks.errors import ProtocolError
-from benchmarks.protocol import DEFAULT_BUDGET, DEFAULT_FLOPS_FRACTION, Protocol
+from nas_harness.benchmarks.datasets import DATASET_NAMES, get_dataset
+from nas_harness.benchmarks.errors import ProtocolError
+from nas_harness.benchmarks.protocol import DEFAULT_BUDGET, DEFAULT_FLOPS_FRACTION, Protocol
 
 __all__ = [
     "MAX_RUNS",

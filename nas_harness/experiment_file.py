@@ -35,9 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.datasets import DATASET_NAMES
-from benchmarks.errors import ProtocolError
-from benchmarks.protocol import DEFAULT_BUDGET, DEFAULT_FLOPS_FRACTION
+from nas_harness.benchmarks.datasets import DATASET_NAMES
+from nas_harness.benchmarks.errors import ProtocolError
+from nas_harness.benchmarks.protocol import DEFAULT_BUDGET, DEFAULT_FLOPS_FRACTION
 from nas_harness.experiment import AlgorithmSpec, SweepSpec, reproduce_spec
 
 if sys.version_info >= (3, 11):

@@ -39,14 +39,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from algorithms.registry import available_algorithms, params_to_dict, resolve_params
-from analysis.metrics.aggregate import VALUE_COLUMN, StepCurves, step_curves, summarize_curves
-from analysis.metrics.significance import holm, mann_whitney
-from analysis.runs import REPORT_COLUMNS, load_results
-from analysis.tables import DEFAULT_CHECKPOINTS
-from benchmarks.datasets import DATASET_NAMES
-from benchmarks.errors import DataIntegrityError, DataNotFoundError, HarnessError
-from benchmarks.table import BenchmarkTable
+from nas_harness.algorithms.registry import available_algorithms, params_to_dict, resolve_params
+from nas_harness.analysis.metrics.aggregate import (
+    VALUE_COLUMN,
+    StepCurves,
+    step_curves,
+    summarize_curves,
+)
+from nas_harness.analysis.metrics.significance import holm, mann_whitney
+from nas_harness.analysis.runs import REPORT_COLUMNS, load_results
+from nas_harness.analysis.tables import DEFAULT_CHECKPOINTS
+from nas_harness.benchmarks.datasets import DATASET_NAMES
+from nas_harness.benchmarks.errors import DataIntegrityError, DataNotFoundError, HarnessError
+from nas_harness.benchmarks.table import BenchmarkTable
 from nas_harness.sweep import AlgorithmSpec, SweepSpec, run_sweep
 
 BASELINE_FORMAT = 2
@@ -487,12 +492,13 @@ def default_spec(runs: int = 100, budget: int = 500, master_seed: int = 0,
 def builtin_algorithms() -> list[str]:
     """Registered algorithms shipped with the harness (plugins loaded at run time excluded).
 
-    The library adapters (``algorithms.adapters``) are left out: their results move with an
+    The library adapters (``nas_harness.algorithms.adapters``) are left out: their results move
+    with an
     optional library's version, which is not a regression of the harness.
     """
     return [name for name, cls in available_algorithms().items()
-            if cls.__module__.split(".")[0] == "algorithms"
-            and not cls.__module__.startswith("algorithms.adapters.")]
+            if cls.__module__.startswith("nas_harness.algorithms.")
+            and not cls.__module__.startswith("nas_harness.algorithms.adapters.")]
 
 
 def full_params(spec: Any) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 A run is fully described by a :class:`RunTask` (small, picklable), so it can be executed in
 any process, local or remote, and give the same bytes. The trajectory has one row per charged
-query with the columns of :data:`benchmarks.records.TRAJECTORY_COLUMNS`; it is serialised to
+query with the columns of :data:`nas_harness.benchmarks.records.TRAJECTORY_COLUMNS`; it is
+serialised to
 Parquet with fixed settings so equal trajectories are equal files, byte for byte.
 """
 
@@ -18,14 +19,19 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from algorithms.base import Algorithm
-from algorithms.search_loop import run_search
-from benchmarks.oracle import Oracle
-from benchmarks.protocol import Protocol
-from benchmarks.records import arch_strings, incumbents, repeated_string, table_from_columns
-from benchmarks.run_files import configuration_of
-from benchmarks.space import SSS
-from benchmarks.table import DatasetTable
+from nas_harness.algorithms.base import Algorithm
+from nas_harness.algorithms.search_loop import run_search
+from nas_harness.benchmarks.oracle import Oracle
+from nas_harness.benchmarks.protocol import Protocol
+from nas_harness.benchmarks.records import (
+    arch_strings,
+    incumbents,
+    repeated_string,
+    table_from_columns,
+)
+from nas_harness.benchmarks.run_files import configuration_of
+from nas_harness.benchmarks.space import SSS
+from nas_harness.benchmarks.table import DatasetTable
 from nas_harness.seeding import RunSeeds, run_seeds
 
 # protocol fields every sidecar has always recorded, even at their defaults

@@ -1,7 +1,8 @@
 """The provenance stamp of a report: which code, which commit, when, which command, which file.
 
 A report read months later must say what produced it. The stamp is a small ordered mapping of
-text, rendered by :func:`analysis.report.build_report` in ``report.html``; nothing in it enters
+text, rendered by :func:`nas_harness.analysis.report.build_report` in ``report.html``; nothing in
+it enters
 the committed tables (it changes with every call).
 """
 

@@ -24,17 +24,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from algorithms.registry import (
+from nas_harness import __version__
+from nas_harness.algorithms.registry import (
     RegistryError,
     load_plugin,
     params_to_dict,
     parse_params,
     resolve_algorithm,
 )
-from benchmarks.data.store import load_table
-from benchmarks.errors import HarnessError, ProtocolError
-from benchmarks.protocol import DEFAULT_BUDGET, SearchContext
-from benchmarks.run_files import (
+from nas_harness.benchmarks.data.store import load_table
+from nas_harness.benchmarks.errors import HarnessError, ProtocolError
+from nas_harness.benchmarks.protocol import DEFAULT_BUDGET, SearchContext
+from nas_harness.benchmarks.run_files import (
     MISSING,
     STATUS_COMPLETE,
     TIMING_FIELD,
@@ -48,8 +49,7 @@ from benchmarks.run_files import (
     remove_temporaries,
     run_paths,
 )
-from benchmarks.table import BenchmarkTable
-from nas_harness import __version__
+from nas_harness.benchmarks.table import BenchmarkTable
 from nas_harness.executors import (
     DEFAULT_RUN_TIMEOUT,
     PluginSource,
@@ -344,7 +344,7 @@ def run_sweep(spec: SweepSpec, out_dir: Path | str, *, workers: int | None = Non
         force: recompute complete runs too, and replace runs of another configuration.
         progress: show progress on stderr (a bar on a terminal, plain lines otherwise).
         plugins: ``.py`` files registering extra algorithms (loaded in every worker).
-        table: the benchmark table (default: ``benchmarks.data.store.load_table()``).
+        table: the benchmark table (default: ``nas_harness.benchmarks.data.store.load_table()``).
         lock_timeout: seconds to wait for another sweep's lock on ``out_dir`` (0: fail at
             once with :class:`DirectoryBusy`; negative: wait as long as it takes).
         run_timeout: seconds after which a run is stopped and recorded as failed (None: no

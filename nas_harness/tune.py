@@ -29,13 +29,19 @@ from typing import Any
 
 import numpy as np
 
-from algorithms.params import ParamError, ParamSpec, describe_params, params_to_dict, parse_params
-from algorithms.registry import presets_of, resolve_algorithm
-from benchmarks.datasets import DATASET_NAMES
-from benchmarks.errors import HarnessError
-from benchmarks.protocol import DEFAULT_BUDGET, DEFAULT_FLOPS_FRACTION
-from benchmarks.table import BenchmarkTable
 from nas_harness import __version__
+from nas_harness.algorithms.params import (
+    ParamError,
+    ParamSpec,
+    describe_params,
+    params_to_dict,
+    parse_params,
+)
+from nas_harness.algorithms.registry import presets_of, resolve_algorithm
+from nas_harness.benchmarks.datasets import DATASET_NAMES
+from nas_harness.benchmarks.errors import HarnessError
+from nas_harness.benchmarks.protocol import DEFAULT_BUDGET, DEFAULT_FLOPS_FRACTION
+from nas_harness.benchmarks.table import BenchmarkTable
 from nas_harness.seeding import stable_words
 
 __all__ = [
@@ -355,7 +361,7 @@ def tune(name: str, *, budget: TuningBudget | None = None,
         runs_dir: keep the tuning runs there (default: a temporary directory, removed).
         progress: show the sweep's progress bar.
     """
-    from benchmarks.run_files import load_runs
+    from nas_harness.benchmarks.run_files import load_runs
     from nas_harness.experiment import AlgorithmSpec, SweepSpec
     from nas_harness.sweep import run_sweep
 
@@ -378,7 +384,7 @@ def tune(name: str, *, budget: TuningBudget | None = None,
                       budget=budget.queries, fidelity=fidelity,
                       max_flops_fraction=max_flops_fraction, master_seed=master_seed)
     if table is None:
-        from benchmarks.data.store import load_table
+        from nas_harness.benchmarks.data.store import load_table
 
         table = load_table()
     with tempfile.TemporaryDirectory(prefix="nas-harness-tune-") as tmp:

@@ -69,7 +69,7 @@ def _data_dir() -> Path:
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The natsbench_sss directory with the public exports (skips when absent)."""
-    from benchmarks.data.sources import PUBLIC_FILES, has_public_exports
+    from nas_harness.benchmarks.data.sources import PUBLIC_FILES, has_public_exports
 
     root = _data_dir()
     if not has_public_exports(root):
@@ -90,7 +90,7 @@ def official_dir(data_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def table(data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     """The full BenchmarkTable built from the data directory (cached in a session tmp dir)."""
-    from benchmarks.data.store import load_table
+    from nas_harness.benchmarks.data.store import load_table
 
     return load_table(data_dir, tmp_path_factory.mktemp("nas-harness-cache"))
 
@@ -134,7 +134,7 @@ def mirror(data_dir: Path, tmp_path: Path) -> Iterator[dict]:
     Yields ``{"base": url, "root": mirror dir, "requests": paths served, "path": relpath ->
     mirrored file}``; only a loopback address is ever used.
     """
-    from benchmarks.data.sources import BY_PATH, FETCH_FILES
+    from nas_harness.benchmarks.data.sources import BY_PATH, FETCH_FILES
 
     root = tmp_path / "mirror"
     paths = {}

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.space import SSS
-from benchmarks.table import BenchmarkTable, DatasetTable, TableProvenance
+from nas_harness.benchmarks.space import SSS
+from nas_harness.benchmarks.table import BenchmarkTable, DatasetTable, TableProvenance
 
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 
@@ -46,8 +46,8 @@ from pathlib import Path
 
 import numpy as np
 
-from algorithms.base import Algorithm
-from algorithms.registry import register
+from nas_harness.algorithms.base import Algorithm
+from nas_harness.algorithms.registry import register
 
 
 @register("t_random")
@@ -118,8 +118,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from algorithms.base import Algorithm
-from algorithms.registry import register
+from nas_harness.algorithms.base import Algorithm
+from nas_harness.algorithms.registry import register
 
 
 @register("t_hostile")
@@ -186,7 +186,7 @@ def tree(out_dir: Path) -> dict[str, bytes]:
     """
     import json
 
-    from benchmarks.run_files import TIMING_FIELD, sidecar_text
+    from nas_harness.benchmarks.run_files import TIMING_FIELD, sidecar_text
 
     files = {}
     for path in sorted(Path(out_dir).rglob("*")):

@@ -20,7 +20,7 @@ suspicious. Excluded from both (counted apart):
 Usage::
 
     python tools/mutation.py                      # every module; exit 1 below the threshold
-    python tools/mutation.py --module benchmarks/oracle.py --survivors
+    python tools/mutation.py --module nas_harness/benchmarks/oracle.py --survivors
     python tools/mutation.py --max-children 2 --threshold 90
 
 Needs the ``mutation`` extra (``pip install -e ".[mutation]"``) and, for data-backed tests,

@@ -5,7 +5,8 @@ API uses for the size search space), counts its parameters and runs xautodl's ow
 ``get_model_infos`` FLOP counter, on each of the three datasets, and writes the numbers with
 the torch and xautodl versions to ``tests/test_benchmarks/xautodl_costs.json``. The record is
 derived from the network structure only (no benchmark data), so it is committed; the CI test
-``tests/test_benchmarks/test_cost_model_record.py`` holds ``benchmarks/cost_model.py`` to it
+``tests/test_benchmarks/test_cost_model_record.py`` holds ``nas_harness/benchmarks/cost_model.py``
+to it
 where torch is not installed.
 
 Usage (torch and xautodl are not dependencies of the harness)::
@@ -39,7 +40,7 @@ SPREAD_SIZE = 40
 
 def architectures() -> list[int]:
     """Corners, every single-layer change from the smallest and largest, and a random spread."""
-    from benchmarks.space import SSS
+    from nas_harness.benchmarks.space import SSS
 
     chosen = {0, SSS.size - 1, 11, 284, 9421, 20000}
     options = SSS.options
@@ -60,7 +61,7 @@ def measure(indices: list[int]) -> list[dict[str, object]]:
     from xautodl.models import get_cell_based_tiny_net
     from xautodl.utils.flop_benchmark import get_model_infos
 
-    from benchmarks.space import SSS
+    from nas_harness.benchmarks.space import SSS
 
     torch.manual_seed(0)
     rows: list[dict[str, object]] = []

@@ -26,8 +26,8 @@ def add_commands(subparsers: Any) -> None:
 
 def format_algorithms(show_sources: bool = False) -> str:
     """The text ``nas-harness list`` prints."""
-    from algorithms.params import describe_params
-    from algorithms.registry import available_algorithms, presets_of
+    from nas_harness.algorithms.params import describe_params
+    from nas_harness.algorithms.registry import available_algorithms, presets_of
 
     lines: list[str] = []
     for name, cls in available_algorithms().items():
@@ -59,7 +59,7 @@ def format_algorithms(show_sources: bool = False) -> str:
 
 
 def _list_handler(args: argparse.Namespace) -> int:
-    from algorithms.registry import load_plugin
+    from nas_harness.algorithms.registry import load_plugin
 
     for path in args.plugin:
         load_plugin(path)

@@ -144,8 +144,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 def _report(args: argparse.Namespace) -> int:
     import time
 
-    from analysis.report import build_report
-    from benchmarks.errors import ProtocolError
+    from nas_harness.analysis.report import build_report
+    from nas_harness.benchmarks.errors import ProtocolError
     from nas_harness.experiment_file import load_experiment
     from nas_harness.progress import note
     from nas_harness.stamp import provenance_stamp
@@ -174,7 +174,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _table() -> Any:
-    from benchmarks.data.store import load_table
+    from nas_harness.benchmarks.data.store import load_table
 
     return load_table()
 
@@ -207,7 +207,7 @@ def _bless(args: argparse.Namespace) -> int:
 
     table = _table()
     if args.plugin:
-        from algorithms.registry import load_plugin
+        from nas_harness.algorithms.registry import load_plugin
 
         for plugin in args.plugin:
             load_plugin(plugin)

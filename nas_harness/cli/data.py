@@ -60,7 +60,7 @@ def _help(parser: Any) -> int:
 
 
 def _fetch(args: Any) -> int:
-    from benchmarks.data.fetch import fetch
+    from nas_harness.benchmarks.data.fetch import fetch
 
     table = fetch(base_urls=args.base_url, progress=not args.no_progress)
     print(f"fetched and built the table ({table.provenance.builder}, checksum "
@@ -69,8 +69,8 @@ def _fetch(args: Any) -> int:
 
 
 def _build(args: Any) -> int:
-    from benchmarks.data.store import build_from_dir, save_table
-    from benchmarks.errors import ProtocolError
+    from nas_harness.benchmarks.data.store import build_from_dir, save_table
+    from nas_harness.benchmarks.errors import ProtocolError
 
     if args.workers is not None and args.workers < 1:
         raise ProtocolError(f"--workers must be a positive integer, got {args.workers}")
@@ -88,10 +88,10 @@ def _build(args: Any) -> int:
 
 
 def _info(args: Any) -> int:
-    from benchmarks.data.paths import env_data_dir, fetched_sources_dir, table_files
-    from benchmarks.data.sources import sha256_of
-    from benchmarks.data.store import missing_table_hint, read_sidecar
-    from benchmarks.errors import DataIntegrityError, DataNotFoundError
+    from nas_harness.benchmarks.data.paths import env_data_dir, fetched_sources_dir, table_files
+    from nas_harness.benchmarks.data.sources import sha256_of
+    from nas_harness.benchmarks.data.store import missing_table_hint, read_sidecar
+    from nas_harness.benchmarks.errors import DataIntegrityError, DataNotFoundError
 
     parquet, sidecar = table_files()
     meta = read_sidecar()

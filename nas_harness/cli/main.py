@@ -11,8 +11,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks.errors import HarnessError
 from nas_harness import __version__
+from nas_harness.benchmarks.errors import HarnessError
 
 # (module, what it adds) -- each module exposes add_commands(subparsers)
 COMMAND_MODULES: tuple[str, ...] = (

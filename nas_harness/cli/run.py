@@ -106,13 +106,13 @@ def _time_budget(text: str) -> float | dict[str, float]:
 
 def _add_protocol_args(parser: argparse.ArgumentParser) -> None:
     """``--protocol`` and ``--budget-seconds`` (run and reproduce)."""
-    from benchmarks.protocol import PRESETS
+    from nas_harness.benchmarks.protocol import PRESETS
 
     parser.add_argument(
         "--protocol", default=None, choices=sorted(PRESETS), metavar="NAME", action=_Given,
         help="a published protocol: " + "; ".join(
             f"{p.name} = {p.summary}".replace("%", "%%") for p in PRESETS.values())
-        + " (explicit options override it; sources in benchmarks/protocol.py)")
+        + " (explicit options override it; sources in nas_harness/benchmarks/protocol.py)")
     parser.add_argument(
         "--budget-seconds", type=_time_budget, default=None, metavar="S", action=_Given,
         help="budget in simulated seconds: each query is charged its hp=12 training plus "
@@ -124,7 +124,7 @@ def _add_protocol_args(parser: argparse.ArgumentParser) -> None:
 def _preset_fields(args: argparse.Namespace, spec_fields: dict[str, Any],
                    explicit: set[str]) -> dict[str, Any]:
     """``spec_fields`` with ``--protocol``'s values where no ``explicit`` option overrides."""
-    from benchmarks.protocol import get_preset
+    from nas_harness.benchmarks.protocol import get_preset
 
     out = dict(spec_fields)
     if args.protocol:
@@ -142,7 +142,7 @@ def _preset_fields(args: argparse.Namespace, spec_fields: dict[str, Any],
 def _check_table_for(args: argparse.Namespace, fidelity: str) -> None:
     """Refuse a synthetic table (unless allowed) or one without the protocol's hp=12 data."""
     import nas_harness.sweep
-    from benchmarks.errors import ProtocolError
+    from nas_harness.benchmarks.errors import ProtocolError
 
     table = nas_harness.sweep._default_table()  # the table the sweep will use
     prov = table.provenance
@@ -253,7 +253,7 @@ def add_commands(subparsers: Any) -> None:
 
 
 def _split_params(items: list[str]) -> dict[str, str]:
-    from algorithms.params import ParamError
+    from nas_harness.algorithms.params import ParamError
 
     out = {}
     for item in items:
@@ -265,7 +265,7 @@ def _split_params(items: list[str]) -> dict[str, str]:
 
 
 def _check_out(out: str | None) -> None:
-    from benchmarks.errors import ProtocolError
+    from nas_harness.benchmarks.errors import ProtocolError
 
     if out is not None and not out.strip():
         raise ProtocolError("--out is empty; name a results directory, e.g. --out "
@@ -273,8 +273,8 @@ def _check_out(out: str | None) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from benchmarks.datasets import DATASET_NAMES
-    from benchmarks.errors import ProtocolError
+    from nas_harness.benchmarks.datasets import DATASET_NAMES
+    from nas_harness.benchmarks.errors import ProtocolError
     from nas_harness.sweep import AlgorithmSpec, SweepSpec
 
     _check_out(args.out)
@@ -370,12 +370,12 @@ def _reproduce(args: argparse.Namespace) -> int:
         return 0
     # imported only now: matplotlib and scipy are most of a no-op reproduce's start-up
     try:
-        from analysis.report import build_report
+        from nas_harness.analysis.report import build_report
     except ModuleNotFoundError as exc:
-        if exc.name not in {"analysis", "analysis.report"}:
+        if exc.name not in {"nas_harness.analysis", "nas_harness.analysis.report"}:
             raise
-        print("the analysis report module (analysis.report) is not installed; runs are in "
-              f"{result.out_dir}", file=sys.stderr)
+        print("the analysis report module (nas_harness.analysis.report) is not installed; "
+              f"runs are in {result.out_dir}", file=sys.stderr)
         return 0
     from nas_harness.stamp import provenance_stamp
 
@@ -394,7 +394,7 @@ def _apply_protocol(args: argparse.Namespace, spec: Any) -> Any:
     """The experiment under ``--protocol``/``--budget-seconds``, after the table checks."""
     import dataclasses
 
-    from benchmarks.protocol import get_preset
+    from nas_harness.benchmarks.protocol import get_preset
     from nas_harness.experiment import AlgorithmSpec
 
     fields = _preset_fields(args, {"runs": spec.runs, "budget": spec.budget,

@@ -68,8 +68,8 @@ def _grid(items: list[str]) -> dict[str, list[str]]:
 
 
 def _tune(args: argparse.Namespace) -> int:
-    from algorithms.registry import load_plugin
-    from benchmarks.datasets import DATASET_NAMES, get_dataset
+    from nas_harness.algorithms.registry import load_plugin
+    from nas_harness.benchmarks.datasets import DATASET_NAMES, get_dataset
     from nas_harness.tune import TuningBudget, tune
 
     for path in args.plugin:

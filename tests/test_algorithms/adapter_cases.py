@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 from sweep_fixtures import synthetic_table, tree
 
-from algorithms.base import Algorithm
-from algorithms.testing import AlgorithmConformance, drive, synthetic_landscape
-from benchmarks.space import SearchSpace
+from nas_harness.algorithms.base import Algorithm
+from nas_harness.algorithms.testing import AlgorithmConformance, drive, synthetic_landscape
+from nas_harness.benchmarks.space import SearchSpace
 from nas_harness.sweep import SweepSpec, run_sweep
 
 TINY = SearchSpace(options=((8, 16),) * 5)  # 32 architectures: a budget of 40 must repeat
@@ -94,8 +94,8 @@ def check_sweep_bytes(tmp_path: Path, names: Sequence[str], library: str,
     version = metadata.version(library)
     assert {s["library"][library] for s in sidecars} == {version}
     # ... and the report's table of algorithms shows it
-    from analysis.report import _params_frame
-    from analysis.runs import load_results
+    from nas_harness.analysis.report import _params_frame
+    from nas_harness.analysis.runs import load_results
 
     frame = _params_frame(load_results(tmp_path / "one"))
     assert frame["registry name"].str.endswith(f"({library} {version})").all()

@@ -8,9 +8,9 @@ ng = pytest.importorskip("nevergrad")  # imported up front: its import pulls mod
 
 from adapter_cases import AdapterChecks, check_sweep_bytes, spy_run  # noqa: E402
 
-from algorithms.adapters.nevergrad import LISTED  # noqa: E402
-from algorithms.registry import get_algorithm  # noqa: E402
-from benchmarks.errors import UnknownNameError  # noqa: E402
+from nas_harness.algorithms.adapters.nevergrad import LISTED  # noqa: E402
+from nas_harness.algorithms.registry import get_algorithm  # noqa: E402
+from nas_harness.benchmarks.errors import UnknownNameError  # noqa: E402
 
 NAMES = tuple(f"nevergrad:{n}" for n in LISTED)
 

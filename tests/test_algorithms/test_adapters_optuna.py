@@ -7,14 +7,14 @@ optuna = pytest.importorskip("optuna")
 
 from adapter_cases import AdapterChecks, check_sweep_bytes, spy_run  # noqa: E402
 
-from algorithms.adapters.optuna import (  # noqa: E402
+from nas_harness.algorithms.adapters.optuna import (  # noqa: E402
     OptunaGP,
     OptunaNSGA2,
     OptunaQMC,
     OptunaRandom,
     OptunaTPE,
 )
-from algorithms.testing import drive, synthetic_landscape  # noqa: E402
+from nas_harness.algorithms.testing import drive, synthetic_landscape  # noqa: E402
 
 FAST = ("optuna:tpe", "optuna:random", "optuna:qmc", "optuna:nsga2")
 

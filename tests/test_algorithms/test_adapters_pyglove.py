@@ -6,7 +6,7 @@ pg = pytest.importorskip("pyglove")
 
 from adapter_cases import AdapterChecks, check_sweep_bytes, spy_run  # noqa: E402
 
-from algorithms.adapters.pyglove import PyGloveEvolution, PyGloveRandom  # noqa: E402
+from nas_harness.algorithms.adapters.pyglove import PyGloveEvolution, PyGloveRandom  # noqa: E402
 
 
 @pytest.fixture(params=[PyGloveEvolution, PyGloveRandom], ids=lambda c: c.name)

@@ -5,9 +5,9 @@ import importlib.util
 import pytest
 from sweep_fixtures import synthetic_table
 
-from algorithms import registry
-from algorithms.adapters import LibraryAdapter
-from algorithms.registry import (
+from nas_harness.algorithms import registry
+from nas_harness.algorithms.adapters import LibraryAdapter
+from nas_harness.algorithms.registry import (
     AlgorithmUnavailableError,
     RegistryError,
     available_algorithms,

@@ -3,15 +3,20 @@
 import numpy as np
 import pytest
 
-from algorithms._common import Neighbourhood
-from algorithms._policy import Adam, EMABaseline, FactorisedPolicy, sample_allowed_positions
-from algorithms.ppo import PPO, clipped_surrogate
-from algorithms.random_search import RandomSearch
-from algorithms.regularized_evolution import RegularizedEvolution
-from algorithms.reinforce import Reinforce
-from algorithms.search_loop import AlgorithmContractError
-from algorithms.testing import drive, synthetic_landscape
-from benchmarks.space import SSS, SearchSpace
+from nas_harness.algorithms._common import Neighbourhood
+from nas_harness.algorithms._policy import (
+    Adam,
+    EMABaseline,
+    FactorisedPolicy,
+    sample_allowed_positions,
+)
+from nas_harness.algorithms.ppo import PPO, clipped_surrogate
+from nas_harness.algorithms.random_search import RandomSearch
+from nas_harness.algorithms.regularized_evolution import RegularizedEvolution
+from nas_harness.algorithms.reinforce import Reinforce
+from nas_harness.algorithms.search_loop import AlgorithmContractError
+from nas_harness.algorithms.testing import drive, synthetic_landscape
+from nas_harness.benchmarks.space import SSS, SearchSpace
 
 
 def test_log_prob_gradient_matches_finite_differences():

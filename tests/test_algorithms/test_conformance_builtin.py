@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from algorithms.layernas import LayerNAS
-from algorithms.ppo import PPO
-from algorithms.random_search import RandomSearch
-from algorithms.regularized_evolution import RegularizedEvolution
-from algorithms.reinforce import Reinforce
-from algorithms.testing import AlgorithmConformance
+from nas_harness.algorithms.layernas import LayerNAS
+from nas_harness.algorithms.ppo import PPO
+from nas_harness.algorithms.random_search import RandomSearch
+from nas_harness.algorithms.regularized_evolution import RegularizedEvolution
+from nas_harness.algorithms.reinforce import Reinforce
+from nas_harness.algorithms.testing import AlgorithmConformance
 
 
 class TestRandomSearch(AlgorithmConformance):
@@ -103,7 +103,7 @@ class TestLayerNASStandIn(AlgorithmConformance):
 
 def test_layernas_stand_in_never_proposes_infeasible():
     # the kit allows LayerNAS's as-built infeasible children; the stand-in variant has none
-    from algorithms.testing import drive, synthetic_landscape
+    from nas_harness.algorithms.testing import drive, synthetic_landscape
 
     context, acc = synthetic_landscape(300, max_flops_fraction=0.3)
     algo = LayerNAS(context, np.random.default_rng(0),

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from algorithms.base import Algorithm
-from algorithms.random_search import RandomSearch
-from algorithms.testing import AlgorithmConformance, synthetic_landscape
+from nas_harness.algorithms.base import Algorithm
+from nas_harness.algorithms.random_search import RandomSearch
+from nas_harness.algorithms.testing import AlgorithmConformance, synthetic_landscape
 
 KIT = AlgorithmConformance()
 LATE = 400  # the bad plugins misbehave only after this many queries

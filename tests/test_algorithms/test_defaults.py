@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from algorithms.params import describe_params
-from algorithms.registry import available_algorithms
+from nas_harness.algorithms.params import describe_params
+from nas_harness.algorithms.registry import available_algorithms
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILTIN = ("random", "evolution", "layernas", "ppo", "reinforce")
@@ -39,7 +39,7 @@ def test_tuned_defaults_are_the_committed_choice(name):
 
 
 def test_no_default_is_justified_by_test_accuracy():
-    for path in sorted((ROOT / "algorithms").glob("*.py")):
+    for path in sorted((ROOT / "nas_harness" / "algorithms").glob("*.py")):
         text = path.read_text().lower()
         for phrase in ("test acc", "tuned on test", "chosen on test", "scored on test"):
             hits = [line for line in text.splitlines() if phrase in line

@@ -8,10 +8,10 @@ or a float fails here before it changes committed results.
 import numpy as np
 import pytest
 
-from algorithms._common import Neighbourhood, feasible_indices
-from algorithms._policy import Adam, FactorisedPolicy, sample_allowed_positions
-from algorithms.ppo import _std
-from benchmarks.space import SSS, SearchSpace
+from nas_harness.algorithms._common import Neighbourhood, feasible_indices
+from nas_harness.algorithms._policy import Adam, FactorisedPolicy, sample_allowed_positions
+from nas_harness.algorithms.ppo import _std
+from nas_harness.benchmarks.space import SSS, SearchSpace
 
 
 def _reference_mutate(hood, rng, index, allowed):
@@ -129,7 +129,7 @@ def test_advantage_std_is_numpy_std_bit_for_bit():
 
 
 def test_feasible_indices_are_computed_once_and_read_only():
-    from algorithms.testing import synthetic_landscape
+    from nas_harness.algorithms.testing import synthetic_landscape
 
     context, _ = synthetic_landscape(50)
     first = feasible_indices(context)

@@ -3,17 +3,17 @@
 import numpy as np
 import pytest
 
-from algorithms.layernas import (
+from nas_harness.algorithms.layernas import (
     LayerNAS,
     bucketize,
     min_completion_flops,
     resolve_layer_order,
     top_k_per_bucket,
 )
-from algorithms.params import ParamError
-from algorithms.testing import drive, synthetic_landscape
-from benchmarks.protocol import SearchContext
-from benchmarks.space import SearchSpace
+from nas_harness.algorithms.params import ParamError
+from nas_harness.algorithms.testing import drive, synthetic_landscape
+from nas_harness.benchmarks.protocol import SearchContext
+from nas_harness.benchmarks.space import SearchSpace
 
 # 3 layers x 3 options (values 1, 2, 3); cost = sum of values, limit 6;
 # accuracy = 10*c1 + 5*c2 + c3, so the constrained optimum is 3:2:1 (accuracy 41).
@@ -69,7 +69,7 @@ def test_paper_evaluates_children_as_built_and_never_makes_them_incumbent():
     # (x:1:1 fits), queried as built; buckets [7, 8) and [8, 9] keep 1:3:3 and 3:3:3.
     # Layer 2: 3:y:3 searchable for y <= 2, 1:y:3 for every y (1:3:3 looked up); buckets keep
     # 3:2:3 and 1:2:3. Layer 3: every completion is checked exactly (3:2:1; 1:2:1, 1:2:2).
-    from benchmarks.records import incumbents
+    from nas_harness.benchmarks.records import incumbents
 
     algo, seen = run(passes=1)
     assert seen == ["1:3:3", "2:3:3", "3:3:3", "3:1:3", "3:2:3", "1:1:3", "1:2:3",
@@ -84,7 +84,7 @@ def test_paper_evaluates_children_as_built_and_never_makes_them_incumbent():
 
 
 def test_stand_in_preset_and_layer_order_messages():
-    from algorithms.registry import resolve_algorithm, resolve_params
+    from nas_harness.algorithms.registry import resolve_algorithm, resolve_params
 
     cls, preset = resolve_algorithm("layernas:stand-in")
     assert cls is LayerNAS and preset == {"infeasible": "stand-in", "passes": 0}
@@ -135,9 +135,9 @@ def test_runs_are_identical_under_hp90_and_differ_under_hp12():
     # oracle's per-query seed draw at hp=12 can make two runs differ (synthetic table)
     from sweep_fixtures import synthetic_table
 
-    from algorithms.search_loop import run_search
-    from benchmarks.oracle import Oracle
-    from benchmarks.protocol import Protocol
+    from nas_harness.algorithms.search_loop import run_search
+    from nas_harness.benchmarks.oracle import Oracle
+    from nas_harness.benchmarks.protocol import Protocol
 
     table = synthetic_table()["cifar100"]
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import algorithms
-from algorithms import registry
-from algorithms.base import Algorithm
-from algorithms.params import ParamError
-from algorithms.registry import (
+import nas_harness.algorithms as algorithms
+from nas_harness.algorithms import registry
+from nas_harness.algorithms.base import Algorithm
+from nas_harness.algorithms.params import ParamError
+from nas_harness.algorithms.registry import (
     RegistryError,
     available_algorithms,
     get_algorithm,
@@ -21,8 +21,8 @@ from algorithms.registry import (
     parse_params,
     register,
 )
-from algorithms.testing import AlgorithmConformance
-from benchmarks.errors import UnknownNameError
+from nas_harness.algorithms.testing import AlgorithmConformance
+from nas_harness.benchmarks.errors import UnknownNameError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "my_algorithm.py"
 BUILTIN = {"random", "evolution", "layernas", "ppo", "reinforce"}
@@ -95,8 +95,8 @@ def test_plugin_errors_name_the_file(tmp_path, scratch_names):
         load_plugin(empty)
     clash = tmp_path / "clash_plugin.py"
     clash.write_text(
-        "from algorithms.registry import register\n"
-        "from algorithms.random_search import RandomSearch\n"
+        "from nas_harness.algorithms.registry import register\n"
+        "from nas_harness.algorithms.random_search import RandomSearch\n"
         "@register('random')\nclass Mine(RandomSearch):\n    pass\n"
     )
     with pytest.raises(RegistryError, match="already taken"):
@@ -106,8 +106,8 @@ def test_plugin_errors_name_the_file(tmp_path, scratch_names):
 def test_dropping_a_module_in_the_package_adds_a_name(tmp_path, monkeypatch, scratch_names):
     (tmp_path / "zz_dropped_algo.py").write_text(
         "import numpy as np\n"
-        "from algorithms.registry import register\n"
-        "from algorithms.random_search import RandomSearch\n"
+        "from nas_harness.algorithms.registry import register\n"
+        "from nas_harness.algorithms.random_search import RandomSearch\n"
         "@register('dropped-in')\nclass Dropped(RandomSearch):\n    pass\n"
     )
     (tmp_path / "_private_helper.py").write_text("raise RuntimeError('never imported')\n")
@@ -117,12 +117,12 @@ def test_dropping_a_module_in_the_package_adds_a_name(tmp_path, monkeypatch, scr
     try:
         assert "dropped-in" in available_algorithms()
     finally:
-        sys.modules.pop("algorithms.zz_dropped_algo", None)
+        sys.modules.pop("nas_harness.algorithms.zz_dropped_algo", None)
 
 
 def test_entry_points_are_loaded(tmp_path, monkeypatch, scratch_names):
     (tmp_path / "ep_provider_mod.py").write_text(
-        "from algorithms.random_search import RandomSearch\n"
+        "from nas_harness.algorithms.random_search import RandomSearch\n"
         "class FromEntryPoint(RandomSearch):\n    pass\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -201,7 +201,7 @@ class TestExamplePluginConformance(AlgorithmConformance):
 
 
 def test_presets_resolve_with_their_published_values():
-    from algorithms.registry import presets_of, resolve_algorithm, resolve_params
+    from nas_harness.algorithms.registry import presets_of, resolve_algorithm, resolve_params
 
     cls, params = resolve_algorithm("evolution:natsbench")
     assert cls is get_algorithm("evolution") is get_algorithm("evolution:pyglove")
@@ -224,7 +224,7 @@ def test_presets_resolve_with_their_published_values():
 
 
 def test_a_registered_name_with_a_colon_wins_over_a_preset(scratch_names, monkeypatch):
-    from algorithms.registry import resolve_algorithm
+    from nas_harness.algorithms.registry import resolve_algorithm
 
     # the adapters' names look like family:variant; registering one is their business, so
     # put it in the registry directly

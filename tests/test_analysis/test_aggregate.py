@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis.metrics.aggregate import (
+from nas_harness.analysis.metrics.aggregate import (
     KEY_COLUMNS,
     SUMMARY_COLUMNS,
     VALUE_COLUMN,
@@ -21,8 +21,8 @@ from analysis.metrics.aggregate import (
     summarize,
     summarize_curves,
 )
-from analysis.testing import hand_trajectory
-from benchmarks.errors import DataIntegrityError, ProtocolError
+from nas_harness.analysis.testing import hand_trajectory
+from nas_harness.benchmarks.errors import DataIntegrityError, ProtocolError
 
 NAN = np.nan
 

@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.metrics.aggregate import (
+from nas_harness.analysis.metrics.aggregate import (
     TIME_SUMMARY_COLUMNS,
     summarize_time,
     time_curves,
 )
-from benchmarks.errors import DataIntegrityError, ProtocolError
+from nas_harness.benchmarks.errors import DataIntegrityError, ProtocolError
 
 
 def _traj(rows: list[tuple[str, int, int, float, float]]) -> pd.DataFrame:

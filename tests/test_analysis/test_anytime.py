@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis.metrics import anytime as at
-from analysis.metrics.aggregate import VALUE_COLUMN, StepCurves
-from analysis.metrics.references import References
-from benchmarks.protocol import Protocol
+from nas_harness.analysis.metrics import anytime as at
+from nas_harness.analysis.metrics.aggregate import VALUE_COLUMN, StepCurves
+from nas_harness.analysis.metrics.references import References
+from nas_harness.benchmarks.protocol import Protocol
 
 
 def _curves(per_alg, dataset="cifar10", extra=None):
@@ -300,7 +300,7 @@ def test_a_run_better_at_every_query_has_the_larger_aocc():
 
 
 def test_target_span_of_a_float32_table_takes_the_median_in_float64():
-    from benchmarks.table import DatasetTable
+    from nas_harness.benchmarks.table import DatasetTable
 
     acc = np.array([0.1, 0.2], dtype=np.float32)
     table = DatasetTable("cifar10", acc, acc, np.ones(2, np.int64), np.ones(2), np.ones(2, bool))

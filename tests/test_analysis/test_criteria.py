@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis.metrics.aggregate import step_curves
-from analysis.metrics.criteria import (
+from nas_harness.analysis.metrics.aggregate import step_curves
+from nas_harness.analysis.metrics.criteria import (
     CRITERIA_COLUMNS,
     TIME_CRITERIA_COLUMNS,
     _median,
@@ -16,11 +16,11 @@ from analysis.metrics.criteria import (
     queries_to_optimum,
     queries_to_settle,
 )
-from analysis.metrics.references import references
-from analysis.testing import hand_trajectory
-from benchmarks.errors import DataIntegrityError
-from benchmarks.protocol import Protocol
-from benchmarks.table import DatasetTable
+from nas_harness.analysis.metrics.references import references
+from nas_harness.analysis.testing import hand_trajectory
+from nas_harness.benchmarks.errors import DataIntegrityError
+from nas_harness.benchmarks.protocol import Protocol
+from nas_harness.benchmarks.table import DatasetTable
 
 NAN = np.nan
 

@@ -8,12 +8,12 @@ import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex
 
-from analysis.metrics.aggregate import final_runs, step_curves, summarize_curves
-from analysis.metrics.references import references
-from analysis.plots.curves import LEGEND_TITLE, plot_curves
-from analysis.plots.distributions import plot_final_distributions
-from analysis.plots.scatter import plot_flops_scatter
-from analysis.plots.style import (
+from nas_harness.analysis.metrics.aggregate import final_runs, step_curves, summarize_curves
+from nas_harness.analysis.metrics.references import references
+from nas_harness.analysis.plots.curves import LEGEND_TITLE, plot_curves
+from nas_harness.analysis.plots.distributions import plot_final_distributions
+from nas_harness.analysis.plots.scatter import plot_flops_scatter
+from nas_harness.analysis.plots.style import (
     ALGORITHM_COLORS,
     LIBRARY_LINESTYLES,
     algorithm_color,
@@ -21,10 +21,10 @@ from analysis.plots.style import (
     algorithm_order,
     fallback_color,
 )
-from analysis.testing import hand_trajectory, synthetic_table
-from benchmarks.datasets import DATASET_NAMES
-from benchmarks.errors import DataIntegrityError
-from benchmarks.protocol import Protocol
+from nas_harness.analysis.testing import hand_trajectory, synthetic_table
+from nas_harness.benchmarks.datasets import DATASET_NAMES
+from nas_harness.benchmarks.errors import DataIntegrityError
+from nas_harness.benchmarks.protocol import Protocol
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +131,7 @@ def test_figure_legend_drops_columns_only_until_it_fits():
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
-    from analysis.plots.legend import figure_legend
+    from nas_harness.analysis.plots.legend import figure_legend
 
     def legend(labels, width):
         fig = Figure(figsize=(width, 3), layout="constrained")
@@ -151,7 +151,7 @@ def test_figure_legend_drops_columns_only_until_it_fits():
 
 
 def test_ecdf_legend_moves_below_the_panels_for_many_algorithms():
-    from analysis.plots.ecdf import LEGEND_INSIDE_MAX, plot_ecdf
+    from nas_harness.analysis.plots.ecdf import LEGEND_INSIDE_MAX, plot_ecdf
 
     def figure(n):
         names = [f"lib:opt{k}" for k in range(n)]
@@ -197,8 +197,8 @@ def test_a_reference_below_the_panel_gets_no_label_and_leaves_the_layout_alone(a
 CD_SCRIPT = """
 import hashlib, io, sys
 import numpy as np, pandas as pd
-from analysis.metrics.ranks import RankTest
-from analysis.plots.ranks import plot_critical_difference
+from nas_harness.analysis.metrics.ranks import RankTest
+from nas_harness.analysis.plots.ranks import plot_critical_difference
 names = [f"lib:optimizer-{k}" for k in range(12)]
 ranks = pd.Series(np.linspace(3, 9, 12), index=names)
 gap = np.abs(np.subtract.outer(ranks.to_numpy(), ranks.to_numpy()))

@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from analysis.metrics import ranks as rk
-from analysis.metrics.aggregate import VALUE_COLUMN, StepCurves
+from nas_harness.analysis.metrics import ranks as rk
+from nas_harness.analysis.metrics.aggregate import VALUE_COLUMN, StepCurves
 
 Q05_K3, Q10_K3 = 2.343, 2.052  # Demsar 2006, Table 5(a) and 5(b), k = 3
 

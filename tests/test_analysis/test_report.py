@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from analysis.report import build_report
-from analysis.runs import load_results
-from analysis.testing import synthetic_table
-from benchmarks.errors import DataIntegrityError, DataNotFoundError
+from nas_harness.analysis.report import build_report
+from nas_harness.analysis.runs import load_results
+from nas_harness.analysis.testing import synthetic_table
+from nas_harness.benchmarks.errors import DataIntegrityError, DataNotFoundError
 from nas_harness.sweep import SweepSpec, run_sweep
 
 BUDGET = 30
@@ -22,10 +22,10 @@ def table():
 
 @pytest.fixture(scope="module")
 def algorithms():
-    from algorithms.registry import available_algorithms
+    from nas_harness.algorithms.registry import available_algorithms
 
     names = [n for n, cls in available_algorithms().items()
-             if cls.__module__.startswith("algorithms.")]
+             if cls.__module__.startswith("nas_harness.algorithms.")]
     if len(names) < 2:
         pytest.skip("needs two built-in algorithms")
     return tuple(names[:2])
@@ -49,8 +49,8 @@ def report(runs_dir, table, tmp_path_factory):
 def test_report_writes_every_file(report, algorithms):
     import pandas as pd
 
-    from analysis.metrics.aggregate import SUMMARY_COLUMNS
-    from analysis.metrics.criteria import CRITERIA_COLUMNS
+    from nas_harness.analysis.metrics.aggregate import SUMMARY_COLUMNS
+    from nas_harness.analysis.metrics.criteria import CRITERIA_COLUMNS
 
     expected = {report.out_dir / "figures" / f"{stem}.{ext}"
                 for stem in ("curves", "final_distribution", "flops_scatter",
@@ -191,7 +191,7 @@ def test_committed_results_match_a_fresh_reproduction(tmp_path):
     """`nas-harness reproduce` on the real table gives the committed tables, byte for byte."""
     if not (REPO_RESULTS / "summary.md").is_file():
         pytest.skip("results/summary.md not generated yet: run `nas-harness reproduce`")
-    from benchmarks.data.store import load_table
+    from nas_harness.benchmarks.data.store import load_table
     from nas_harness.sweep import reproduce_spec
 
     try:

@@ -1,6 +1,6 @@
 """A sweep under a budget in simulated seconds is reported on the simulated clock.
 
-Every table here is SYNTHETIC: ``analysis.testing.synthetic_table`` (builder
+Every table here is SYNTHETIC: ``nas_harness.analysis.testing.synthetic_table`` (builder
 ``synthetic-test``) plus made-up hp=12 accuracies and times, so the report can be checked
 against independent expectations without the benchmark data (the last test, end to end
 through ``reproduce``, uses the synthetic official-format table and so the public data).
@@ -17,16 +17,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.metrics.aggregate import SUMMARY_COLUMNS, TIME_SUMMARY_COLUMNS
-from analysis.metrics.criteria import CRITERIA_COLUMNS, TIME_CRITERIA_COLUMNS
-from analysis.metrics.references import references
-from analysis.metrics.time_axis import TimeAxis, budget_curves
-from analysis.plots.curves import TIME_LABEL, plot_curves
-from analysis.report import analyse, build_report
-from analysis.runs import load_results
-from analysis.testing import hand_trajectory, synthetic_table
-from benchmarks.errors import DataNotFoundError, ProtocolError
-from benchmarks.table import BenchmarkTable
+from nas_harness.analysis.metrics.aggregate import SUMMARY_COLUMNS, TIME_SUMMARY_COLUMNS
+from nas_harness.analysis.metrics.criteria import CRITERIA_COLUMNS, TIME_CRITERIA_COLUMNS
+from nas_harness.analysis.metrics.references import references
+from nas_harness.analysis.metrics.time_axis import TimeAxis, budget_curves
+from nas_harness.analysis.plots.curves import TIME_LABEL, plot_curves
+from nas_harness.analysis.report import analyse, build_report
+from nas_harness.analysis.runs import load_results
+from nas_harness.analysis.testing import hand_trajectory, synthetic_table
+from nas_harness.benchmarks.errors import DataNotFoundError, ProtocolError
+from nas_harness.benchmarks.table import BenchmarkTable
 from nas_harness.sweep import SweepSpec, run_sweep
 
 BUDGETS = {"cifar10": 600.0, "cifar100": 900.0}
@@ -256,8 +256,8 @@ def test_a_query_budget_report_stays_on_queries(tmp_path, table) -> None:
 
 def test_reproduce_natsbench_writes_a_time_axis_report(tmp_path, monkeypatch, capsys) -> None:
     """End to end on the SYNTHETIC official-format table (needs the public hp=90 data)."""
-    from benchmarks.data import synthetic_archive as sa
-    from benchmarks.data.store import clear_memo, load_table, save_table
+    from nas_harness.benchmarks.data import synthetic_archive as sa
+    from nas_harness.benchmarks.data.store import clear_memo, load_table, save_table
     from nas_harness.cli import main
 
     try:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis.metrics import significance as sig
+from nas_harness.analysis.metrics import significance as sig
 
 
 def test_a12_known_values_and_ties():

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.cost_model import count_flops, count_params, dataset_costs
-from benchmarks.errors import InvalidArchitectureError, UnknownNameError
-from benchmarks.space import SSS
+from nas_harness.benchmarks.cost_model import count_flops, count_params, dataset_costs
+from nas_harness.benchmarks.errors import InvalidArchitectureError, UnknownNameError
+from nas_harness.benchmarks.space import SSS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = Path(os.environ.get("NAS_HARNESS_DATA", REPO_ROOT.parent / "shared/data/natsbench_sss"))

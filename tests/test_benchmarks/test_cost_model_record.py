@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.cost_model import count_flops, count_params, dataset_costs
-from benchmarks.space import SSS
+from nas_harness.benchmarks.cost_model import count_flops, count_params, dataset_costs
+from nas_harness.benchmarks.space import SSS
 
 RECORD = json.loads((Path(__file__).with_name("xautodl_costs.json")).read_text())
 ROWS = RECORD["records"]

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.cost_model import count_flops, count_params
-from benchmarks.space import SSS
+from nas_harness.benchmarks.cost_model import count_flops, count_params
+from nas_harness.benchmarks.space import SSS
 
 torch = pytest.importorskip("torch")
 xmodels = pytest.importorskip("xautodl.models")

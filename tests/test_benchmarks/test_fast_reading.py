@@ -10,9 +10,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from benchmarks.data.store import column_to_numpy, load_table
-from benchmarks.records import TRAJECTORY_SCHEMA
-from benchmarks.run_files import complete_record, load_runs, read_sidecar, run_paths
+from nas_harness.benchmarks.data.store import column_to_numpy, load_table
+from nas_harness.benchmarks.records import TRAJECTORY_SCHEMA
+from nas_harness.benchmarks.run_files import complete_record, load_runs, read_sidecar, run_paths
 from nas_harness.experiment import AlgorithmSpec, SweepSpec
 from nas_harness.sweep import run_sweep
 
@@ -45,7 +45,7 @@ def test_column_to_numpy_with_nulls_falls_back() -> None:
 
 def test_reading_the_table_imports_neither_pandas_nor_compute(data_dir, tmp_path) -> None:
     load_table(data_dir, tmp_path)  # built (with pandas) in this process; read in a fresh one
-    code = ("import sys; from benchmarks.data.store import read_table; "
+    code = ("import sys; from nas_harness.benchmarks.data.store import read_table; "
             f"read_table({str(tmp_path)!r}); "
             "print('pandas' in sys.modules, 'pyarrow.compute' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -3,17 +3,17 @@
 import numpy as np
 import pytest
 
-from benchmarks.errors import (
+from nas_harness.benchmarks.errors import (
     BudgetExhaustedError,
     DataIntegrityError,
     InvalidArchitectureError,
     ProtocolError,
     UnknownNameError,
 )
-from benchmarks.oracle import _COLUMN_CACHE, Oracle, _python_columns
-from benchmarks.protocol import Protocol, SearchContext
-from benchmarks.space import SSS, SearchSpace
-from benchmarks.table import DatasetTable
+from nas_harness.benchmarks.oracle import _COLUMN_CACHE, Oracle, _python_columns
+from nas_harness.benchmarks.protocol import Protocol, SearchContext
+from nas_harness.benchmarks.space import SSS, SearchSpace
+from nas_harness.benchmarks.table import DatasetTable
 
 
 def synthetic_table(hp12: bool = False) -> DatasetTable:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from algorithms.base import Algorithm
-from algorithms.search_loop import run_search
-from benchmarks.errors import BudgetExhaustedError, ProtocolError, UnknownNameError
-from benchmarks.oracle import Oracle
-from benchmarks.protocol import PRESETS, Protocol, get_preset
-from benchmarks.space import SSS
-from benchmarks.table import HP12_SEEDS, DatasetTable
+from nas_harness.algorithms.base import Algorithm
+from nas_harness.algorithms.search_loop import run_search
+from nas_harness.benchmarks.errors import BudgetExhaustedError, ProtocolError, UnknownNameError
+from nas_harness.benchmarks.oracle import Oracle
+from nas_harness.benchmarks.protocol import PRESETS, Protocol, get_preset
+from nas_harness.benchmarks.space import SSS
+from nas_harness.benchmarks.table import HP12_SEEDS, DatasetTable
 
 N = SSS.size
 

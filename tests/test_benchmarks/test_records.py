@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from benchmarks.records import incumbents
+from nas_harness.benchmarks.records import incumbents
 
 
 def test_incumbent_ignores_infeasible_and_keeps_earlier_on_ties():
@@ -29,7 +29,7 @@ def test_empty_log():
 def test_buffer_built_columns_equal_pa_array_and_write_the_same_bytes():
     import pyarrow as pa
 
-    from benchmarks.records import (
+    from nas_harness.benchmarks.records import (
         TRAJECTORY_SCHEMA,
         arch_strings,
         arrow_column,
@@ -37,7 +37,7 @@ def test_buffer_built_columns_equal_pa_array_and_write_the_same_bytes():
         string_column,
         to_parquet_bytes,
     )
-    from benchmarks.space import SSS
+    from nas_harness.benchmarks.space import SSS
 
     rng = np.random.default_rng(0)
     n = 37  # not a multiple of 8: the last byte of the bool bitmap is partial
@@ -74,7 +74,8 @@ def test_building_and_writing_a_trajectory_does_not_import_pandas():
 
     code = (
         "import sys, numpy as np\n"
-        "from benchmarks.records import (TRAJECTORY_SCHEMA, arch_strings, repeated_string,\n"
+        "from nas_harness.benchmarks.records import (TRAJECTORY_SCHEMA, arch_strings,\n"
+        "    repeated_string,\n"
         "    summary, table_from_columns, to_parquet_bytes)\n"
         "n = 5\n"
         "cols = {f.name: np.zeros(n, dtype=bool if str(f.type) == 'bool' else\n"

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from benchmarks import run_files as rf
-from benchmarks.records import TRAJECTORY_SCHEMA, table_from_columns, to_parquet_bytes
+from nas_harness.benchmarks import run_files as rf
+from nas_harness.benchmarks.records import TRAJECTORY_SCHEMA, table_from_columns, to_parquet_bytes
 
 ABC_SHA256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"  # FIPS 180-2
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -5,8 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from benchmarks.errors import InvalidArchitectureError
-from benchmarks.space import CHANNEL_OPTIONS, SSS, SearchSpace
+from nas_harness.benchmarks.errors import InvalidArchitectureError
+from nas_harness.benchmarks.space import CHANNEL_OPTIONS, SSS, SearchSpace
 
 
 def test_index_order_is_itertools_product_first_layer_most_significant():

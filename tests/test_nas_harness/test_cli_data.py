@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import flip_byte
 
-from benchmarks.data.paths import table_files
-from benchmarks.data.store import clear_memo, load_table
+from nas_harness.benchmarks.data.paths import table_files
+from nas_harness.benchmarks.data.store import clear_memo, load_table
 from nas_harness.cli import main
 
 

@@ -1,7 +1,8 @@
 """``--protocol`` presets, ``--budget-seconds`` and the synthetic-table guard, end to end.
 
 The hp=12 table here is the SYNTHETIC one (generated from the public hp=90 table by
-``benchmarks.data.synthetic_archive``), saved in a throwaway cache as ``data build`` would.
+``nas_harness.benchmarks.data.synthetic_archive``), saved in a throwaway cache as ``data build``
+would.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import numpy as np
 import pytest
 
 import nas_harness.sweep
-from benchmarks.data import synthetic_archive as sa
-from benchmarks.data.store import clear_memo, save_table
-from benchmarks.run_files import load_runs
+from nas_harness.benchmarks.data import synthetic_archive as sa
+from nas_harness.benchmarks.data.store import clear_memo, save_table
+from nas_harness.benchmarks.run_files import load_runs
 from nas_harness.cli import main
 from nas_harness.experiment_file import paper_experiment
 

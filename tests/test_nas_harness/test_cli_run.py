@@ -7,7 +7,7 @@ import pytest
 from sweep_fixtures import plugin_path, synthetic_table
 
 import nas_harness.sweep
-from benchmarks.run_files import load_runs
+from nas_harness.benchmarks.run_files import load_runs
 from nas_harness.cli import main
 
 TABLE = synthetic_table()
@@ -92,10 +92,10 @@ def test_missing_plugin_is_a_clear_error(tmp_path, capsys):
 
 def test_reproduce_runs_the_paper_sweep_then_the_report_once(tmp_path, capsys, monkeypatch):
     calls = []
-    fake = types.ModuleType("analysis.report")
+    fake = types.ModuleType("nas_harness.analysis.report")
     fake.build_report = lambda runs_dir, out_dir, **kw: calls.append((runs_dir, out_dir, kw)) \
         or out_dir
-    monkeypatch.setitem(sys.modules, "analysis.report", fake)
+    monkeypatch.setitem(sys.modules, "nas_harness.analysis.report", fake)
     out, report = tmp_path / "runs", tmp_path / "report"
     report.mkdir()
     args = ["reproduce", "--out", str(out), "--report-dir", str(report), "--runs", "2",

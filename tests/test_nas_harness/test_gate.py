@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from algorithms.base import Algorithm
-from analysis.testing import synthetic_table
-from benchmarks.errors import DataIntegrityError, DataNotFoundError
 from nas_harness import gate
+from nas_harness.algorithms.base import Algorithm
+from nas_harness.analysis.testing import synthetic_table
+from nas_harness.benchmarks.errors import DataIntegrityError, DataNotFoundError
 from nas_harness.cli import analysis as analysis_cli
 from nas_harness.cli import main
 from nas_harness.sweep import SweepSpec
@@ -138,7 +138,7 @@ def _spec():
 
 
 def _curves_entries():
-    from analysis.metrics.aggregate import VALUE_COLUMN, StepCurves
+    from nas_harness.analysis.metrics.aggregate import VALUE_COLUMN, StepCurves
 
     values = np.array([[np.nan] * 9 + [90.0] * 21, [89.0] * 30, [91.0] * 30])
     runs = pd.DataFrame({"algorithm": "rand", "dataset": "cifar10",
@@ -147,7 +147,7 @@ def _curves_entries():
 
 
 def test_checkpoint_entries_keep_checkpoints_1_to_the_budget_in_run_order():
-    from analysis.metrics.aggregate import VALUE_COLUMN, StepCurves
+    from nas_harness.analysis.metrics.aggregate import VALUE_COLUMN, StepCurves
 
     values = np.array([[np.nan, 80.0, 80.0], [70.0, 70.0, 75.0]])
     runs = pd.DataFrame({"algorithm": "a", "dataset": "cifar10", "run_id": ["r0", "r1"],
@@ -263,7 +263,7 @@ class GateToy(Algorithm):
 
 @pytest.fixture
 def toy_algorithm():
-    from algorithms import registry
+    from nas_harness.algorithms import registry
 
     registry.register("gate-toy")(GateToy)
     yield "gate-toy"
@@ -330,7 +330,7 @@ def test_every_builtin_algorithm_has_a_baseline_entry_and_every_entry_an_algorit
     if not COMMITTED_BASELINE.is_file():
         pytest.skip(f"{COMMITTED_BASELINE.relative_to(REPO)} not generated yet: run "
                     "`nas-harness bless` to create it")
-    from algorithms.registry import available_algorithms
+    from nas_harness.algorithms.registry import available_algorithms
 
     baseline = gate.read_baseline(COMMITTED_BASELINE)
     names = set(baseline.algorithm_names.values())
@@ -430,7 +430,7 @@ def test_sweep_curves_refuses_runs_of_another_table_the_sweep_left(toy_algorithm
 
 
 def test_sweep_summary_passes_its_options_to_the_sweep(monkeypatch, table, tmp_path):
-    from analysis.metrics.aggregate import VALUE_COLUMN, StepCurves
+    from nas_harness.analysis.metrics.aggregate import VALUE_COLUMN, StepCurves
 
     seen = {}
     runs = pd.DataFrame({"algorithm": "a", "dataset": "cifar10", "run_id": ["r0"], "run": [0]})
@@ -463,8 +463,8 @@ def test_bless_reuses_complete_runs(toy_algorithm, table, tmp_path):
 def _plugin(path, name):
     path.write_text(f'''
 import numpy as np
-from algorithms.base import Algorithm
-from algorithms.registry import register
+from nas_harness.algorithms.base import Algorithm
+from nas_harness.algorithms.registry import register
 
 
 @register("{name}")
@@ -486,7 +486,7 @@ class Toy(Algorithm):
 
 
 def test_bless_and_check_load_the_plugins_they_are_given(table, tmp_path, capsys):
-    from algorithms import registry
+    from nas_harness.algorithms import registry
 
     name = "gate-plugin-toy"
     spec = SweepSpec(algorithms=(name,), datasets=("cifar10",), runs=2, budget=5)
@@ -523,7 +523,7 @@ class GateQuitter(GateToy):
 
 @pytest.fixture
 def registered():
-    from algorithms import registry
+    from nas_harness.algorithms import registry
 
     names = []
 

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.datasets import DATASET_NAMES
-from benchmarks.errors import DataIntegrityError
 from nas_harness import gate
+from nas_harness.benchmarks.datasets import DATASET_NAMES
+from nas_harness.benchmarks.errors import DataIntegrityError
 from nas_harness.sweep import SweepSpec
 
 
@@ -423,7 +423,7 @@ def test_a_baseline_needs_a_checkpoint_in_the_budget_and_per_run_values():
 # -- what the baseline sweep is ---------------------------------------------------------------
 
 def test_builtin_algorithms_are_the_shipped_ones_without_adapters_or_plugins():
-    from algorithms.registry import available_algorithms
+    from nas_harness.algorithms.registry import available_algorithms
 
     names = set(available_algorithms())
     assert {"optuna:tpe", "pyglove:random"} <= names      # adapters are registered ...

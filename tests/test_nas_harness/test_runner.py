@@ -8,9 +8,14 @@ import pyarrow.parquet as pq
 import pytest
 from sweep_fixtures import synthetic_table
 
-from algorithms.base import Algorithm
-from benchmarks.records import TRAJECTORY_COLUMNS, TRAJECTORY_SCHEMA, summary, to_parquet_bytes
-from benchmarks.space import SSS
+from nas_harness.algorithms.base import Algorithm
+from nas_harness.benchmarks.records import (
+    TRAJECTORY_COLUMNS,
+    TRAJECTORY_SCHEMA,
+    summary,
+    to_parquet_bytes,
+)
+from nas_harness.benchmarks.space import SSS
 from nas_harness.runner import RunTask, search
 
 TABLE = synthetic_table()

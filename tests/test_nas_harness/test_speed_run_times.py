@@ -4,9 +4,9 @@ import json
 
 from sweep_fixtures import synthetic_table
 
-from benchmarks.run_files import iter_sidecars
-from nas_harness.speed.run_times import collect, main
+from nas_harness.benchmarks.run_files import iter_sidecars
 from nas_harness.sweep import SweepSpec, run_sweep
+from tools.speed.run_times import collect, main
 
 
 def test_times_per_label_come_from_complete_sidecars_only(tmp_path, capsys):

@@ -3,7 +3,7 @@
 import pytest
 from sweep_fixtures import plugin_path, synthetic_table, tree
 
-from benchmarks.errors import HarnessError
+from nas_harness.benchmarks.errors import HarnessError
 from nas_harness.sweep import SweepSpec, run_sweep
 
 distributed = pytest.importorskip("dask.distributed")

@@ -5,7 +5,7 @@ import json
 import pytest
 from sweep_fixtures import plugin_path, synthetic_table, tree
 
-from benchmarks.run_files import load_runs, run_paths
+from nas_harness.benchmarks.run_files import load_runs, run_paths
 from nas_harness.sweep import SweepSpec, run_sweep
 
 TABLE = synthetic_table()

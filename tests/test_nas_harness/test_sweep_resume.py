@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sweep_fixtures import plugin_path, synthetic_table, tree
 
-from benchmarks.run_files import load_runs, run_paths
+from nas_harness.benchmarks.run_files import load_runs, run_paths
 from nas_harness.sweep import LOCK_NAME, ConfigurationConflict, SweepSpec, run_sweep
 
 TABLE = synthetic_table()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sweep_fixtures import synthetic_table
 
-from benchmarks.table import BenchmarkTable, TableProvenance
+from nas_harness.benchmarks.table import BenchmarkTable, TableProvenance
 from nas_harness.cli.main import main
 from nas_harness.tune import (
     TUNING_MASTER_SEED,
@@ -85,8 +85,8 @@ def test_candidates_presets_first_then_distinct_draws_in_range():
         ("enumerated", {"replace": False}), ("enumerated", {"replace": True})]
     # a preset setting a parameter outside the tuned ones does not compete (layernas:stand-in)
     assert not [o for o, _ in candidate_configurations("layernas", 8) if "stand-in" in o]
-    assert {s.name for s in tunable_params(__import__("algorithms.layernas").layernas.LayerNAS)
-            } == {"num_buckets", "top_k", "bucketing"}
+    from nas_harness.algorithms.layernas import LayerNAS
+    assert {s.name for s in tunable_params(LayerNAS)} == {"num_buckets", "top_k", "bucketing"}
 
 
 def test_bad_requests_are_refused_in_one_line(capsys):
@@ -104,7 +104,7 @@ def test_bad_requests_are_refused_in_one_line(capsys):
 
 
 def test_cli_tune_writes_the_record_and_states_the_budget(tmp_path, capsys, monkeypatch):
-    from benchmarks.data import store
+    from nas_harness.benchmarks.data import store
 
     table = synthetic_table("tune-cli")
     monkeypatch.setattr(store, "load_table", lambda: table)   # the table NAS_HARNESS_DATA names

@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 from sweep_fixtures import synthetic_table
 
-from algorithms import registry
-from algorithms.base import Algorithm
-from algorithms.params import ParamSpec, check, describe_params, param
-from algorithms.registry import Preset
 from nas_harness import tune as tuning
+from nas_harness.algorithms import registry
+from nas_harness.algorithms.base import Algorithm
+from nas_harness.algorithms.params import ParamSpec, check, describe_params, param
+from nas_harness.algorithms.registry import Preset
 from nas_harness.tune import (
     ConfigScore,
     TuningBudget,

@@ -16,10 +16,14 @@ import numpy as np
 import pytest
 from conftest import copy_tree
 
-from benchmarks.cost_model import dataset_costs
-from benchmarks.data.build_official import BUILDER, build_from_official_archive, is_official_archive
-from benchmarks.errors import DataIntegrityError, DataNotFoundError
-from benchmarks.space import SSS
+from nas_harness.benchmarks.cost_model import dataset_costs
+from nas_harness.benchmarks.data.build_official import (
+    BUILDER,
+    build_from_official_archive,
+    is_official_archive,
+)
+from nas_harness.benchmarks.errors import DataIntegrityError, DataNotFoundError
+from nas_harness.benchmarks.space import SSS
 
 SAMPLE_INDICES = [0, 11, 284]
 

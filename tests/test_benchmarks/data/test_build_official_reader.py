@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.data.build_official import build_from_official_archive
-from benchmarks.datasets import DATASETS
-from benchmarks.table import HP12_SEEDS
+from nas_harness.benchmarks.data.build_official import build_from_official_archive
+from nas_harness.benchmarks.datasets import DATASETS
+from nas_harness.benchmarks.table import HP12_SEEDS
 
 nats_bench = pytest.importorskip("nats_bench")
 SAMPLE_INDICES = [0, 11, 284]

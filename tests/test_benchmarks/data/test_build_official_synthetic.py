@@ -17,12 +17,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.data import synthetic_archive as sa
-from benchmarks.data.build_official import SYNTHETIC_BUILDER, build_from_official_archive
-from benchmarks.data.store import read_table, save_table
-from benchmarks.datasets import DATASETS
-from benchmarks.errors import DataIntegrityError
-from benchmarks.space import SSS
+from nas_harness.benchmarks.data import synthetic_archive as sa
+from nas_harness.benchmarks.data.build_official import (
+    SYNTHETIC_BUILDER,
+    build_from_official_archive,
+)
+from nas_harness.benchmarks.data.store import read_table, save_table
+from nas_harness.benchmarks.datasets import DATASETS
+from nas_harness.benchmarks.errors import DataIntegrityError
+from nas_harness.benchmarks.space import SSS
 
 COLUMNS = ("valid_acc", "test_acc", "params", "flops", "latency", "hp12_valid_acc",
            "hp12_time", "hp12_train_time", "hp12_eval_time")
@@ -168,7 +171,7 @@ def test_generator_is_deterministic(values, table) -> None:
 
 def test_cli_builds_from_a_tar_and_info_says_synthetic(values, tmp_path: Path, monkeypatch,
                                                        capsys) -> None:
-    from benchmarks.data.store import clear_memo
+    from nas_harness.benchmarks.data.store import clear_memo
     from nas_harness.cli import main
 
     path = sa.write_archive(tmp_path / "NATS-sss-SYNTHETIC-simple.tar", [0, 9, 32767],

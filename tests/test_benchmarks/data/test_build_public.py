@@ -11,16 +11,16 @@ import pandas as pd
 import pytest
 from conftest import flip_byte
 
-from benchmarks.cost_model import dataset_costs
-from benchmarks.data.build_public import (
+from nas_harness.benchmarks.cost_model import dataset_costs
+from nas_harness.benchmarks.data.build_public import (
     BUILDER,
     build_from_public_exports,
     check_order,
     expected_arch_strings,
 )
-from benchmarks.data.sources import META_FILE, PUBLIC_FILES
-from benchmarks.errors import DataIntegrityError, DataNotFoundError
-from benchmarks.space import SSS, SearchSpace
+from nas_harness.benchmarks.data.sources import META_FILE, PUBLIC_FILES
+from nas_harness.benchmarks.errors import DataIntegrityError, DataNotFoundError
+from nas_harness.benchmarks.space import SSS, SearchSpace
 
 C10_VALID = "lightonai_contrastive_embeddings/cifar10_accs.npy"
 C10_CSV = "monet/Cifar10-NATS.csv"

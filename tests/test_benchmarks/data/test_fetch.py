@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from conftest import flip_byte
 
-from benchmarks.data.fetch import fetch, fetch_base, fetch_sources
-from benchmarks.data.paths import table_files
-from benchmarks.data.sources import BY_PATH, FETCH_FILES, sha256_of
-from benchmarks.data.store import read_table
-from benchmarks.errors import DataIntegrityError, DataNotFoundError
+from nas_harness.benchmarks.data.fetch import fetch, fetch_base, fetch_sources
+from nas_harness.benchmarks.data.paths import table_files
+from nas_harness.benchmarks.data.sources import BY_PATH, FETCH_FILES, sha256_of
+from nas_harness.benchmarks.data.store import read_table
+from nas_harness.benchmarks.errors import DataIntegrityError, DataNotFoundError
 
 
 def test_fetch_builds_the_table(mirror: dict, tmp_path: Path, table) -> None:

@@ -8,8 +8,14 @@ from pathlib import Path
 import pytest
 from conftest import flip_byte
 
-from benchmarks.data.sources import BY_PATH, MANIFEST, PUBLIC_FILES, has_public_exports, verify
-from benchmarks.errors import DataIntegrityError, DataNotFoundError
+from nas_harness.benchmarks.data.sources import (
+    BY_PATH,
+    MANIFEST,
+    PUBLIC_FILES,
+    has_public_exports,
+    verify,
+)
+from nas_harness.benchmarks.errors import DataIntegrityError, DataNotFoundError
 
 
 def test_manifest_matches_source_md(data_dir: Path) -> None:

@@ -11,11 +11,17 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import SAMPLE, copy_tree, flip_byte
 
-from benchmarks.data.build_official import build_from_official_archive
-from benchmarks.data.paths import table_files
-from benchmarks.data.sources import PUBLIC_FILES, sha256_of
-from benchmarks.data.store import clear_memo, load_table, read_sidecar, read_table, save_table
-from benchmarks.errors import DataIntegrityError, DataNotFoundError
+from nas_harness.benchmarks.data.build_official import build_from_official_archive
+from nas_harness.benchmarks.data.paths import table_files
+from nas_harness.benchmarks.data.sources import PUBLIC_FILES, sha256_of
+from nas_harness.benchmarks.data.store import (
+    clear_memo,
+    load_table,
+    read_sidecar,
+    read_table,
+    save_table,
+)
+from nas_harness.benchmarks.errors import DataIntegrityError, DataNotFoundError
 
 COLUMNS = ("valid_acc", "test_acc", "params", "flops", "available")
 

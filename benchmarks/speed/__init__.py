@@ -1,1 +1,0 @@
-"""Speed scripts that only touch the benchmark (table loading and lookups)."""

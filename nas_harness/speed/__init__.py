@@ -1,1 +1,0 @@
-"""Speed scripts that time whole sweeps, the oracle against the official API, and the analysis."""

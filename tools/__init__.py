@@ -1,0 +1,1 @@
+"""Development tools: speed scripts and mutation testing; not part of the installed package."""
