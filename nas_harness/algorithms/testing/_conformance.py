@@ -1,222 +1,32 @@
-"""A conformance kit every algorithm can reuse (in the spirit of ``optuna.testing``).
-
-Subclass :class:`AlgorithmConformance` in a test module and override one fixture::
-
-    import pytest
-    from nas_harness.algorithms.testing import AlgorithmConformance
-
-    class TestMyAlgorithm(AlgorithmConformance):
-        @pytest.fixture
-        def algorithm_class(self):
-            return MyAlgorithm
-
-pytest then runs every ``test_*`` method below against it: declared parameters, same seed
-gives the same proposals -- in this process and in two fresh ones with different
-``PYTHONHASHSEED`` --, the budget and ``max_batch`` are respected, every proposal of a
-full-budget run is valid and feasible, no global RNG is touched, pickling mid-run changes
-nothing, and once finished ``ask`` stays empty. The tests run on a deterministic synthetic
-landscape (the real size space with made-up FLOPs and accuracies), so they need no data; one
-more test runs the full budget on the real benchmark table when
-``nas_harness.benchmarks.data.store.load_table()`` can load it.
-
-Optional fixtures: ``algorithm_params`` (a ``Params`` instance, default: the defaults) and
-``seed_sensitive`` (``False`` for an algorithm that is deterministic given the accuracies it
-is told, such as LayerNAS with its defaults). An algorithm that proposes architectures over
-the constraint on purpose (LayerNAS evaluates children as built) sets the class attribute
-``proposes_infeasible = True``: the kit then checks that its proposals are valid indices only.
-
-The algorithm class (and its module) must be importable by name -- or loaded from a plugin
-file -- in a child process for the cross-process determinism test: define plugins in a
-module, not inside a function.
-"""
+"""The conformance tests themselves: subclass :class:`AlgorithmConformance` (see the package)."""
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib
-import importlib.util
-import json
-import os
 import pickle
 import random
-import subprocess
-import sys
-from collections.abc import Callable, Sequence
-from typing import Any, cast
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pytest
 
 from nas_harness.algorithms.base import Algorithm
 from nas_harness.algorithms.params import params_to_dict, parse_params
+from nas_harness.algorithms.testing._landscape import (
+    _NP_LEGACY,
+    _PY_RANDOM,
+    FULL_BUDGET,
+    _np_global_state,
+    drive,
+    proposal_checker,
+    proposes_infeasible,
+    synthetic_landscape,
+    synthetic_proposals,
+)
+from nas_harness.algorithms.testing._processes import proposals_in_fresh_processes
 from nas_harness.benchmarks.protocol import SearchContext
-from nas_harness.benchmarks.space import SSS, SearchSpace
-
-__all__ = ["AlgorithmConformance", "drive", "proposals_in_fresh_processes",
-           "synthetic_landscape"]
-
-FULL_BUDGET = 500  # the harness's default budget (nas_harness.benchmarks.protocol.DEFAULT_BUDGET)
-
-_NP_LEGACY = ("seed", "rand", "randn", "random", "random_sample", "ranf", "sample", "randint",
-              "random_integers", "choice", "shuffle", "permutation", "normal", "uniform",
-              "standard_normal", "binomial", "poisson", "exponential", "beta", "gamma",
-              "multinomial", "dirichlet", "bytes", "set_state")
-_PY_RANDOM = ("random", "seed", "randint", "randrange", "choice", "choices", "shuffle",
-              "sample", "uniform", "gauss", "normalvariate", "getrandbits", "triangular",
-              "betavariate", "expovariate", "setstate")
-
-
-def _np_global_state() -> tuple[Any, ...]:
-    """NumPy's legacy global state: a tuple, though ``get_state()`` is typed ``dict | tuple``."""
-    state = np.random.get_state()  # noqa: NPY002 - checking it is untouched
-    assert isinstance(state, tuple)
-    return state
-
-
-def synthetic_landscape(budget: int, seed: int = 0, space: SearchSpace = SSS,
-                        max_flops_fraction: float = 0.5) -> tuple[SearchContext, np.ndarray]:
-    """A context (read-only arrays) and validation accuracies of a made-up, structured task.
-
-    FLOPs grow with the products of neighbouring widths (as in a CNN); accuracy saturates in
-    width with a random weight per layer plus noise, all from ``default_rng(seed)``.
-    """
-    rng = np.random.default_rng(seed)
-    ch = space.channels(space.all_indices()).astype(float)
-    top = max(max(o) for o in space.options)
-    flops = 0.01 * (9 * ch[:, 0] + (ch[:, :-1] * ch[:, 1:]).sum(axis=1)) + 0.05
-    weight = rng.uniform(0.5, 2.0, space.num_layers)
-    acc = 70 + (weight * (1 - np.exp(-3 * ch / top))).sum(axis=1) * 4
-    acc = acc + rng.normal(0, 0.4, len(acc))
-    params = (ch.sum(axis=1) * 1000).astype(np.int64)
-    for arr in (flops, acc, params):
-        arr.setflags(write=False)
-    context = SearchContext(space=space, flops=flops, params=params,
-                            max_flops=float(max_flops_fraction * flops.max()), budget=budget)
-    return context, acc
-
-
-def drive(algorithm: Algorithm, valid_acc: np.ndarray, budget: int,
-          schedule: Sequence[int] | None = None,
-          check: Callable[[np.ndarray], None] | None = None,
-          steps: int | None = None) -> list[np.ndarray]:
-    """Run the ask/tell loop as the harness does; returns every ``ask``'s proposals.
-
-    ``schedule`` caps ``max_batch`` cyclically (default: the remaining budget); ``steps``
-    stops after that many asks. Contract violations fail the calling test.
-    """
-    asked: list[np.ndarray] = []
-    remaining = budget
-    step = 0
-    while remaining > 0 and (steps is None or step < steps):
-        max_batch = remaining if not schedule else min(remaining, schedule[step % len(schedule)])
-        proposals = np.asarray(algorithm.ask(max_batch))
-        step += 1
-        assert proposals.ndim == 1, f"ask returned shape {proposals.shape}, not 1-D"
-        if proposals.size == 0:
-            break
-        assert proposals.dtype.kind in "iu", f"ask returned dtype {proposals.dtype}"
-        assert len(proposals) <= max_batch, (
-            f"ask proposed {len(proposals)} > max_batch={max_batch}")
-        if check is not None:
-            check(proposals)
-        asked.append(proposals.astype(np.int64))
-        algorithm.tell(proposals.astype(np.int64), valid_acc[proposals])
-        remaining -= len(proposals)
-    return asked
-
-
-def proposes_infeasible(cls: type[Algorithm]) -> bool:
-    """Whether ``cls`` declares that it proposes infeasible architectures on purpose."""
-    return bool(getattr(cls, "proposes_infeasible", False))
-
-
-def proposal_checker(context: SearchContext, cls: type[Algorithm],
-                     seen: list[int] | None = None) -> Callable[[np.ndarray], None]:
-    """A ``drive`` check: every proposal a valid index and (unless declared) feasible.
-
-    The failure names the query number of the first offending proposal.
-    """
-    count = [0] if seen is None else seen
-    feasible_only = not proposes_infeasible(cls)
-
-    def check(proposals: np.ndarray) -> None:
-        bad = (proposals < 0) | (proposals >= context.space.size)
-        assert not bad.any(), (
-            f"query {count[0] + int(np.argmax(bad)) + 1}: index {proposals[bad][0]} is not an "
-            f"architecture of the space (0..{context.space.size - 1})")
-        if feasible_only:
-            ok = context.is_feasible(proposals)
-            assert ok.all(), (
-                f"query {count[0] + int(np.argmin(ok)) + 1}: architecture {proposals[~ok][0]} "
-                f"breaks the FLOPs constraint (declare proposes_infeasible = True if that "
-                f"is intended)")
-        count[0] += len(proposals)
-
-    return check
-
-
-def synthetic_proposals(cls: type[Algorithm], params: Any, budget: int, seed: int,
-                        schedule: Sequence[int] | None = None) -> list[int]:
-    """Every proposal of one run on the synthetic landscape, in order."""
-    context, acc = synthetic_landscape(budget)
-    asked = drive(cls(context, np.random.default_rng(seed), params), acc, budget, schedule)
-    return [int(i) for a in asked for i in a]
-
-
-_CHILD = "from nas_harness.algorithms.testing import _child_main; _child_main()\n"
-
-
-def _child_main() -> None:
-    """Entry point of a fresh process: import the class by name (or from its file), run, print.
-
-    A plugin loaded from a file (``load_plugin``) lives under a module name that only its
-    process knows, so the class travels as (module name, file, qualified name) and its module
-    is re-created from the file when the name does not import; the parameters, which may be
-    of a class nested in it, are unpickled only after that.
-    """
-    module_name, module_file, qualname, blob = pickle.load(sys.stdin.buffer)
-    if module_name not in sys.modules:
-        try:
-            importlib.import_module(module_name)
-        except ImportError:
-            spec = importlib.util.spec_from_file_location(module_name, module_file)
-            assert spec is not None and spec.loader is not None, module_file
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[module_name] = module
-            spec.loader.exec_module(module)
-    cls = cast("type[Algorithm]",
-               functools.reduce(getattr, qualname.split("."), sys.modules[module_name]))
-    params, budget, seed, schedule = pickle.loads(blob)
-    print(json.dumps(synthetic_proposals(cls, params, budget, seed, schedule)))
-
-
-def proposals_in_fresh_processes(cls: type[Algorithm], params: Any, budget: int, seed: int,
-                                 schedule: Sequence[int] | None,
-                                 hash_seeds: Sequence[str] = ("1", "2")) -> list[list[int]]:
-    """:func:`synthetic_proposals` in new interpreters, one per ``PYTHONHASHSEED`` value.
-
-    The children run side by side, see this process's ``sys.path`` (so a plugin imported from
-    a test directory imports there too), get the class by name (see :func:`_child_main`) and
-    the parameters by pickle.
-    """
-    blob = pickle.dumps((params, budget, seed, None if schedule is None else list(schedule)))
-    module_file = getattr(sys.modules[cls.__module__], "__file__", None)
-    payload = pickle.dumps((cls.__module__, module_file, cls.__qualname__, blob))
-    children = []
-    for hash_seed in hash_seeds:
-        env = {**os.environ, "PYTHONHASHSEED": hash_seed,
-               "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        children.append(subprocess.Popen([sys.executable, "-c", _CHILD], env=env,
-                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE))
-    outputs = [child.communicate(payload, timeout=600) for child in children]
-    results = []
-    for child, (out, err) in zip(children, outputs, strict=True):
-        assert child.returncode == 0, (
-            f"the run in a fresh process failed:\n{err.decode(errors='replace')[-2000:]}")
-        results.append(json.loads(out.decode().strip().splitlines()[-1]))
-    return results
 
 
 @functools.lru_cache(maxsize=1)
