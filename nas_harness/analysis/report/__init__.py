@@ -16,8 +16,9 @@ The work is a pipeline of small stages over one typed record, each data in and d
 
 - :mod:`.analysis`: the runs -> :class:`Analysis` (the x-axis stage, the statistics stage);
 - :mod:`.text` and :mod:`.sections`: an analysis -> the report's sections, typed records;
-- :mod:`.render` and :mod:`.html_page`: the sections -> ``summary.md`` and ``report.html``;
-- :mod:`.write`: an analysis -> the figures, tables and pages on disk.
+- :mod:`.render` and :mod:`.html_page`: the sections -> ``summary.md`` and ``report.html``
+  (the page links each section to its documentation page, :mod:`.docs`);
+- :mod:`.figures` and :mod:`.write`: an analysis -> the figures, tables and pages on disk.
 
 The statistics (see ``nas_harness.analysis.metrics.significance``, ``.ranks``, ``.anytime``)
 are computed at the checkpoints within the budget plus the budget itself: pairwise
@@ -47,19 +48,25 @@ from nas_harness.analysis.report.analysis import (
     query_axis,
     stat_checkpoints,
 )
+from nas_harness.analysis.report.figures import FIGURE_DPI, write_figures
 from nas_harness.analysis.report.html_page import render_html
 from nas_harness.analysis.report.render import render_markdown
-from nas_harness.analysis.report.sections import Section, params_frame, sections
+from nas_harness.analysis.report.sections import (
+    Section,
+    html_sections,
+    markdown_sections,
+    params_frame,
+)
 from nas_harness.analysis.report.write import (
     ReportPaths,
     build_report,
     references_frame,
-    write_figures,
     write_report,
 )
 from nas_harness.analysis.runs import REPORT_COLUMNS, load_results
 
 __all__ = [
+    "FIGURE_DPI",
     "REPORT_COLUMNS",
     "Analysis",
     "ReportPaths",
@@ -68,13 +75,14 @@ __all__ = [
     "analyse",
     "build_report",
     "clock_axis",
+    "html_sections",
     "load_results",
+    "markdown_sections",
     "params_frame",
     "query_axis",
     "references_frame",
     "render_html",
     "render_markdown",
-    "sections",
     "stat_checkpoints",
     "write_figures",
     "write_report",

@@ -13,7 +13,12 @@ from typing import cast
 import pandas as pd
 
 from nas_harness.analysis.report.analysis import Analysis
-from nas_harness.analysis.report.sections import Section, figure_caption, figure_title, sections
+from nas_harness.analysis.report.sections import (
+    Section,
+    figure_caption,
+    figure_title,
+    markdown_sections,
+)
 from nas_harness.analysis.tables import markdown_table
 from nas_harness.benchmarks.table import BenchmarkTable
 
@@ -22,9 +27,9 @@ from nas_harness.benchmarks.table import BenchmarkTable
 class Format:
     """How each kind of content is written in one page format."""
 
-    heading: Callable[[str], str]
+    heading: Callable[[Section], str]
     kv: Callable[[Sequence[tuple[str, str]]], str]
-    frame: Callable[[pd.DataFrame], str]
+    frame: Callable[[Section, pd.DataFrame], str]
     empty: str
     figure: Callable[[str], str]
     text: Callable[[Sequence[str]], str]
@@ -32,13 +37,13 @@ class Format:
 
 def render_section(section: Section, fmt: Format) -> list[str]:
     """One section in ``fmt``: its heading, then its content."""
-    out = [fmt.heading(section.title)]
+    out = [fmt.heading(section)]
     content = section.content
     if section.kind == "kv":
         out.append(fmt.kv(cast(Sequence[tuple[str, str]], content)))
     elif section.kind == "table":
         frame = cast(pd.DataFrame, content)
-        out.append(fmt.frame(frame) if len(frame) else fmt.empty)
+        out.append(fmt.frame(section, frame) if len(frame) else fmt.empty)
     elif section.kind == "figures":
         out.extend(fmt.figure(stem) for stem in cast(Sequence[str], content))
     else:
@@ -59,7 +64,8 @@ def render_markdown(a: Analysis, table: BenchmarkTable) -> str:
     """The Markdown summary (figures linked as ``figures/*.png``; no provenance stamp)."""
     timed = a.time_axis is not None
     fmt = Format(
-        heading=lambda title: f"## {title}\n", kv=_kv_markdown, frame=markdown_table,
+        heading=lambda section: f"## {section.title}\n", kv=_kv_markdown,
+        frame=lambda _, frame: markdown_table(frame),
         empty="(none)\n",
         figure=lambda stem: (f"![{figure_title(stem, timed)}](figures/{stem}.png)\n\n"
                              f"*{figure_caption(stem, timed)}.*\n"),
@@ -67,5 +73,5 @@ def render_markdown(a: Analysis, table: BenchmarkTable) -> str:
     out = ["# nas-harness results\n",
            "Tables (CSV, full precision) in `tables/`, figures (PNG, PDF) in `figures/`, the "
            "whole report as one page in `report.html`.\n"]
-    out += render(sections(a, table, full=False), fmt)
+    out += render(markdown_sections(a, table), fmt)
     return "\n".join(out)

@@ -25,6 +25,7 @@ from nas_harness.analysis.report.text import (
     anytime_lines,
     at_budget,
     claims,
+    findings,
     protocol_lines,
     rank_lines,
 )
@@ -67,11 +68,17 @@ class Section:
         kind: ``kv`` (content: (label, text) pairs), ``table`` (a display frame), ``figures``
             (figure stems) or ``text`` (sentences).
         content: what the kind says.
+        key: its anchor in the HTML page (unique within a report).
+        doc: the documentation page that explains it (see :data:`.docs.DOCS_PAGES`).
+        csv: the table file, beside the page, that holds the whole table at full precision.
     """
 
     title: str
     kind: Kind
     content: Content
+    key: str = ""
+    doc: str = "results.md"
+    csv: str | None = None
 
 
 def figure_title(stem: str, timed: bool = False) -> str:
@@ -143,13 +150,11 @@ def final_arch_display(frame: pd.DataFrame) -> pd.DataFrame:
     }).reset_index(drop=True)
 
 
-def sections(a: Analysis, table: BenchmarkTable, *, full: bool = True,
-             stamp: Mapping[str, str] | None = None) -> list[Section]:
-    """The sections in report order.
+def _sections(a: Analysis, table: BenchmarkTable, *, full: bool) -> dict[str, Section]:
+    """Every section of the report, by key, in the order of ``summary.md``.
 
-    ``full`` (the HTML page) shows the pairwise tests at every checkpoint; the Markdown
-    summary shows those at the budget and links the full table. ``stamp`` adds a "Produced by"
-    section (HTML only: it changes with every run, the Markdown must not).
+    ``full`` shows the pairwise tests at every checkpoint (the HTML page), else those at the
+    budget with a link to the full table.
     """
     facts, sources = provenance(table)
     sig = a.significance
@@ -160,37 +165,84 @@ def sections(a: Analysis, table: BenchmarkTable, *, full: bool = True,
                               "tables/significance.md"))
     final_title = ("budget)" if a.time_axis is None
                    else "time budget; efficiency in simulated seconds)")
-    out: list[Section] = []
-    if stamp:
-        out.append(Section("Produced by (provenance)", "kv",
-                           [(str(k), str(v)) for k, v in stamp.items()]))
-    out += [
-        Section("Protocol", "kv", protocol_lines(a)),
-        Section("Data provenance", "kv", facts),
-        Section("Source files", "table", sources),
-        Section("Figures", "figures", list(MAIN_FIGURES)),
-        Section("What the numbers say (at the budget, each with its test)", "text", claims(a)),
-        Section("Reference lines", "table", refs_display(a.refs)),
+    parts = [
+        Section("Protocol", "kv", protocol_lines(a), "protocol", "protocol.md"),
+        Section("Data provenance", "kv", facts, "data-provenance", "data.md"),
+        Section("Source files", "table", sources, "source-files", "data.md"),
+        Section("Figures", "figures", list(MAIN_FIGURES), "figures"),
+        Section("What the numbers say (at the budget, each with its test)", "text", claims(a),
+                "claims", "statistics.md"),
+        Section("Reference lines", "table", refs_display(a.refs), "reference-lines",
+                csv="references.csv"),
         Section("Quality, stability, efficiency (final = at the " + final_title, "table",
-                criteria_display(a.criteria)),
+                criteria_display(a.criteria), "criteria", csv="criteria.csv"),
         Section("Test accuracy at checkpoints (mean ± standard error)", "table",
-                checkpoint_display(a.checkpoints) if len(a.checkpoints) else pd.DataFrame()),
-        Section(sig_title, "table", significance_display(shown)),
+                checkpoint_display(a.checkpoints) if len(a.checkpoints) else pd.DataFrame(),
+                "checkpoints", csv="checkpoints.csv"),
+        Section(sig_title, "table", significance_display(shown), "pairwise-tests",
+                "statistics.md", "significance.csv"),
         Section("Rankings (Friedman and Nemenyi over datasets and checkpoints)", "kv",
-                rank_lines(a)),
-        Section("Mean ranks (1 = best)", "table", rank_table(a.rank_test)),
-        Section("Rank figures", "figures", ["critical_difference", "ranks"]),
-        Section("Anytime performance (targets, ECDF, AOCC, ERT)", "kv", anytime_lines(a)),
-        Section("Area under the ECDF (AOCC)", "table", aocc_display(a.aocc)),
+                rank_lines(a), "rankings", "statistics.md"),
+        Section("Mean ranks (1 = best)", "table", rank_table(a.rank_test), "mean-ranks",
+                "statistics.md", "ranks.csv"),
+        Section("Rank figures", "figures", ["critical_difference", "ranks"], "rank-figures",
+                "statistics.md"),
+        Section("Anytime performance (targets, ECDF, AOCC, ERT)", "kv", anytime_lines(a),
+                "anytime", "statistics.md"),
+        Section("Area under the ECDF (AOCC)", "table", aocc_display(a.aocc), "aocc",
+                "statistics.md", "aocc.csv"),
         Section("Success rate / ERT in queries (target accuracy) at five points of the target "
-                "grid", "table", anytime_display(a.anytime)),
-        Section("Anytime figure", "figures", ["ecdf"]),
-        Section("Most frequent final architecture", "table", final_arch_display(a.final_archs)),
-        Section("Algorithms and parameters", "table", params_frame(a.results)),
+                "grid", "table", anytime_display(a.anytime), "ert", "statistics.md",
+                "anytime.csv"),
+        Section("Anytime figure", "figures", ["ecdf"], "anytime-figure", "statistics.md"),
+        Section("Most frequent final architecture", "table", final_arch_display(a.final_archs),
+                "final-architectures", csv="final_architectures.csv"),
+        Section("Algorithms and parameters", "table", params_frame(a.results), "algorithms",
+                "algorithms/index.md"),
     ]
     failed = a.results.failed
     if len(failed):
-        out.append(Section("Failed runs (tracebacks in their sidecars)", "table",
-                           failed[["run_id", "status"]]))
-    return out
+        parts.append(Section("Failed runs (tracebacks in their sidecars)", "table",
+                             failed[["run_id", "status"]], "failed-runs", "guarantees.md"))
+    return {part.key: part for part in parts}
 
+
+def markdown_sections(a: Analysis, table: BenchmarkTable) -> list[Section]:
+    """The sections of ``summary.md``, in order: the pairwise tests at the budget only."""
+    return list(_sections(a, table, full=False).values())
+
+
+HTML_ORDER: tuple[str, ...] = (
+    "paper-figure", "findings", "protocol", "figures", "criteria", "checkpoints",
+    "reference-lines", "pairwise-tests", "rankings", "mean-ranks", "rank-figures", "anytime",
+    "aocc", "ert", "anytime-figure", "final-architectures", "algorithms", "failed-runs",
+    "data-provenance", "source-files", "provenance",
+)
+"""The order of the HTML page: the paper figure and the findings first, provenance last."""
+
+
+def html_sections(a: Analysis, table: BenchmarkTable,
+                  stamp: Mapping[str, str] | None = None) -> list[Section]:
+    """The sections of ``report.html``, in :data:`HTML_ORDER`.
+
+    The paper figure comes first and the findings are a short table (a row per pair, a
+    column per dataset, each cell with its test); the pairwise tests are shown at every
+    checkpoint. ``stamp`` adds a "Produced by" section: it changes with every run, so only
+    the HTML page carries it.
+    """
+    parts = _sections(a, table, full=True)
+    del parts["claims"]
+    timed = a.time_axis is not None
+    parts["paper-figure"] = Section("The paper figure: " + figure_title("curves", timed),
+                                    "figures", ["curves"], "paper-figure")
+    parts["figures"] = Section("Final accuracy and the architectures found", "figures",
+                               [stem for stem in MAIN_FIGURES if stem != "curves"], "figures")
+    parts["findings"] = Section(
+        "Findings at the budget, each with its test (two-sided Mann-Whitney U, Holm-corrected "
+        f"within each dataset, alpha = {ALPHA:g}; A12 = the chance the better one wins)",
+        "table", findings(a), "findings", "statistics.md", "significance.csv")
+    if stamp:
+        parts["provenance"] = Section("Produced by (provenance)", "kv",
+                                      [(str(k), str(v)) for k, v in stamp.items()],
+                                      "provenance", "guarantees.md")
+    return [parts[key] for key in HTML_ORDER if key in parts]

@@ -6,11 +6,14 @@ Each function reads an :class:`~nas_harness.analysis.report.analysis.Analysis` a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
 import pandas as pd
 
 from nas_harness.analysis.metrics.anytime import N_TARGETS
 from nas_harness.analysis.metrics.criteria import SETTLE_TOL
-from nas_harness.analysis.metrics.significance import claim, p_text
+from nas_harness.analysis.metrics.significance import claim, effect_label, p_text
 from nas_harness.analysis.metrics.time_axis import FRACTION_COLUMN
 from nas_harness.analysis.plots.curves import panel_title
 from nas_harness.analysis.plots.style import algorithm_order
@@ -146,3 +149,33 @@ def anytime_lines(a: Analysis) -> Pairs:
                      "number of queries; hitting times, the ECDF, AOCC and ERT count them (a "
                      "run that stopped spent its own queries), while the curves, checkpoints, "
                      "tests, ranks and the criteria's efficiency use simulated seconds")])
+
+
+def verdict(row: Mapping[str, object]) -> str:
+    """One comparison at the budget in a table cell: the better algorithm (if any), p, A12."""
+    a, b = str(row["algorithm_a"]), str(row["algorithm_b"])
+    p_holm, effect = float(row["p_holm"]), float(row["a12"])  # type: ignore[arg-type]
+    if np.isnan(p_holm):
+        return f"not tested ({row.get('note') or 'no runs'})"
+    if row["significant"]:
+        hi, prob = (a, effect) if effect > 0.5 else (b, 1.0 - effect)
+        return f"{hi} better: p {p_text(p_holm)}, A12 = {prob:.2f} ({effect_label(prob)})"
+    return f"no significant difference: p {p_text(p_holm)}, A12 = {effect:.2f}"
+
+
+def findings(a: Analysis) -> pd.DataFrame:
+    """The comparisons at the budget as a short table: a row per pair, a column per dataset.
+
+    Each cell gives the verdict with its test (two-sided Mann-Whitney U, Holm-corrected p,
+    Vargha-Delaney A12 of the better algorithm, or of the first-named when none is).
+    """
+    sig = a.significance
+    if sig.empty:
+        return pd.DataFrame({"finding": ["only one algorithm: nothing to compare"]})
+    rows: dict[str, dict[str, str]] = {}
+    for row in sig[at_budget(a, sig)].to_dict("records"):
+        pair = f"{row['algorithm_a']} vs {row['algorithm_b']}"
+        rows.setdefault(pair, {"pair": pair})[panel_title(str(row["dataset"]))] = verdict(row)
+    columns = ["pair", *(panel_title(d) for d in a.refs)]
+    frame = pd.DataFrame(list(rows.values()))
+    return frame.reindex(columns=[c for c in columns if c in frame.columns]).fillna("")

@@ -1,11 +1,10 @@
-"""Write an analysis to disk: the six figures, the tables, ``summary.md`` and ``report.html``."""
+"""Write an analysis to disk: the figures, the tables, ``summary.md`` and ``report.html``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -13,12 +12,9 @@ from nas_harness.analysis.metrics.aggregate import TIME_COLUMN
 from nas_harness.analysis.metrics.ranks import rank_table
 from nas_harness.analysis.metrics.references import References
 from nas_harness.analysis.metrics.time_axis import TIME_CHECKPOINTS
-from nas_harness.analysis.plots.curves import plot_curves
-from nas_harness.analysis.plots.distributions import plot_final_distributions
-from nas_harness.analysis.plots.ecdf import plot_ecdf
-from nas_harness.analysis.plots.ranks import plot_critical_difference, plot_ranks
-from nas_harness.analysis.plots.scatter import plot_flops_scatter
 from nas_harness.analysis.report.analysis import Analysis, analyse
+from nas_harness.analysis.report.docs import docs_prefix
+from nas_harness.analysis.report.figures import write_figures
 from nas_harness.analysis.report.html_page import render_html
 from nas_harness.analysis.report.render import render_markdown
 from nas_harness.analysis.report.sections import final_arch_display
@@ -33,7 +29,6 @@ from nas_harness.analysis.tables import (
 from nas_harness.benchmarks.space import SSS
 from nas_harness.benchmarks.table import BenchmarkTable
 
-FIGURE_DPI = 150
 SUMMARY_ORDER: tuple[str, ...] = ("dataset", "algorithm", "query")
 TIME_SUMMARY_ORDER: tuple[str, ...] = ("dataset", "algorithm", TIME_COLUMN)
 
@@ -60,32 +55,6 @@ def references_frame(refs: Mapping[str, References]) -> pd.DataFrame:
         row["best_test_arch"] = SSS.format(ref.best_test_index)
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def _save(fig: Any, stem: Path) -> list[Path]:
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    png, pdf = stem.with_suffix(".png"), stem.with_suffix(".pdf")
-    fig.savefig(png, dpi=FIGURE_DPI, metadata={"Software": None})
-    # the PNG's draw placed every axes; keep those positions for the PDF rather than have the
-    # layout engine measure every tick label again (a third of a figure's time)
-    fig.set_layout_engine("none")
-    fig.savefig(pdf, metadata={"CreationDate": None, "Producer": None, "Creator": None})
-    return [png, pdf]
-
-
-def write_figures(a: Analysis, table: BenchmarkTable, fig_dir: Path) -> list[Path]:
-    """Draw the six figures of an analysis into ``fig_dir`` (PNG and PDF each)."""
-    figures: list[Path] = []
-    fig, _ = plot_curves(a.summary, a.refs)
-    figures += _save(fig, fig_dir / "curves")
-    fig, _ = plot_final_distributions(a.final, a.refs)
-    figures += _save(fig, fig_dir / "final_distribution")
-    fig, _ = plot_flops_scatter(a.final, {d: table[d] for d in a.refs}, a.refs)
-    figures += _save(fig, fig_dir / "flops_scatter")
-    figures += _save(plot_critical_difference(a.rank_test), fig_dir / "critical_difference")
-    figures += _save(plot_ranks(a.ranks), fig_dir / "ranks")
-    figures += _save(plot_ecdf(a.ecdf, a.aocc, a.spans), fig_dir / "ecdf")
-    return figures
 
 
 def write_result_tables(a: Analysis, table_dir: Path) -> tuple[Path, ...]:
@@ -122,7 +91,7 @@ def write_report(a: Analysis, table: BenchmarkTable, out_dir: Path | str, *,
     summary_md = out / "summary.md"
     summary_md.write_text(render_markdown(a, table), encoding="utf-8")
     report = out / "report.html"
-    report.write_text(render_html(a, table, fig_dir, stamp), encoding="utf-8")
+    report.write_text(render_html(a, table, fig_dir, stamp, docs_prefix(out)), encoding="utf-8")
     return ReportPaths(out, report, summary_md, tables[0], tuple(figures), tables)
 
 
