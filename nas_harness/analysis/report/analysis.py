@@ -108,29 +108,30 @@ class Statistics:
 class Analysis:
     """Everything computed from one sweep (what the figures and tables are drawn from).
 
-    Under a budget in simulated seconds ``time_axis`` is set: ``curves`` are then on each
-    dataset's time grid (column ``j`` is grid point ``j + 1``), ``stat_checkpoints`` are grid
-    columns, and the summary, checkpoint, significance and rank tables carry ``elapsed_s``
-    and ``budget_fraction`` in place of ``query``.
+    Attributes:
+        results: the runs.
+        axis: the x-axis stage (curves, summary, checkpoints); under a budget in simulated
+            seconds its ``time_axis`` is set, and the summary, checkpoint, significance and
+            rank tables carry ``elapsed_s`` and ``budget_fraction`` in place of ``query``.
+        refs: the reference lines per dataset, in the canonical dataset order.
+        stats: the statistics stage (pairwise tests, ranks, anytime measures).
+        criteria: quality, stability and efficiency per (dataset, algorithm).
+        final: one row per run: its final incumbent.
+        final_archs: the most frequent final architecture per (dataset, algorithm).
     """
 
     results: SweepResults
-    curves: StepCurves
-    summary: pd.DataFrame
+    axis: XAxis
     refs: Mapping[str, References]
+    stats: Statistics
     criteria: pd.DataFrame
     final: pd.DataFrame
-    checkpoints: pd.DataFrame
-    stat_checkpoints: tuple[int, ...]
-    significance: pd.DataFrame
-    rank_test: RankTest
-    ranks: pd.DataFrame
-    anytime: pd.DataFrame
-    aocc: pd.DataFrame
-    ecdf: pd.DataFrame
-    spans: Mapping[str, float]
     final_archs: pd.DataFrame
-    time_axis: TimeAxis | None = None
+
+    @property
+    def time_axis(self) -> TimeAxis | None:
+        """The simulated clock of a report under a time budget; ``None`` on queries."""
+        return self.axis.time_axis
 
 
 def stat_checkpoints(checkpoints: Sequence[int], budget: int) -> tuple[int, ...]:
@@ -209,13 +210,8 @@ def analyse(results: SweepResults, table: BenchmarkTable,
          else clock_axis(results, time_checkpoints))
     datasets = dataset_order(results.complete["dataset"].unique())
     refs = {d: references(table[d], results.protocol(d)) for d in datasets}
-    stats = statistics(x, results, table, refs)
     final = final_runs(x.curves)
-    return Analysis(
-        results=results, curves=x.curves, summary=x.summary, refs=refs,
-        criteria=criteria(x.by_query, refs, clock=x.clock), final=final,
-        checkpoints=x.checkpoints, stat_checkpoints=x.stat_checkpoints,
-        significance=stats.significance, rank_test=stats.rank_test, ranks=stats.ranks,
-        anytime=stats.anytime, aocc=stats.aocc, ecdf=stats.ecdf, spans=stats.spans,
-        final_archs=most_frequent_final(final, {d: table[d] for d in datasets}),
-        time_axis=x.time_axis)
+    return Analysis(results=results, axis=x, refs=refs,
+                    stats=statistics(x, results, table, refs),
+                    criteria=criteria(x.by_query, refs, clock=x.clock), final=final,
+                    final_archs=most_frequent_final(final, {d: table[d] for d in datasets}))

@@ -31,13 +31,13 @@ def _save(fig: Any, stem: Path) -> list[Path]:
 def write_figures(a: Analysis, table: BenchmarkTable, fig_dir: Path) -> list[Path]:
     """Draw the six figures of an analysis into ``fig_dir`` (PNG and PDF each)."""
     figures: list[Path] = []
-    fig, _ = plot_curves(a.summary, a.refs)
+    fig, _ = plot_curves(a.axis.summary, a.refs)
     figures += _save(fig, fig_dir / "curves")
     fig, _ = plot_final_distributions(a.final, a.refs)
     figures += _save(fig, fig_dir / "final_distribution")
     fig, _ = plot_flops_scatter(a.final, {d: table[d] for d in a.refs}, a.refs)
     figures += _save(fig, fig_dir / "flops_scatter")
-    figures += _save(plot_critical_difference(a.rank_test), fig_dir / "critical_difference")
-    figures += _save(plot_ranks(a.ranks), fig_dir / "ranks")
-    figures += _save(plot_ecdf(a.ecdf, a.aocc, a.spans), fig_dir / "ecdf")
+    figures += _save(plot_critical_difference(a.stats.rank_test), fig_dir / "critical_difference")
+    figures += _save(plot_ranks(a.stats.ranks), fig_dir / "ranks")
+    figures += _save(plot_ecdf(a.stats.ecdf, a.stats.aocc, a.stats.spans), fig_dir / "ecdf")
     return figures

@@ -157,7 +157,7 @@ def _sections(a: Analysis, table: BenchmarkTable, *, full: bool) -> dict[str, Se
     budget with a link to the full table.
     """
     facts, sources = provenance(table)
-    sig = a.significance
+    sig = a.stats.significance
     shown = sig if full else sig[at_budget(a, sig)]
     sig_title = ("Pairwise tests (two-sided Mann-Whitney U, Holm-corrected within each dataset "
                  f"and checkpoint, alpha = {ALPHA:g}; Vargha-Delaney A12; mean with bootstrap "
@@ -177,22 +177,23 @@ def _sections(a: Analysis, table: BenchmarkTable, *, full: bool) -> dict[str, Se
         Section("Quality, stability, efficiency (final = at the " + final_title, "table",
                 criteria_display(a.criteria), "criteria", csv="criteria.csv"),
         Section("Test accuracy at checkpoints (mean ± standard error)", "table",
-                checkpoint_display(a.checkpoints) if len(a.checkpoints) else pd.DataFrame(),
+                checkpoint_display(a.axis.checkpoints) if len(a.axis.checkpoints)
+                else pd.DataFrame(),
                 "checkpoints", csv="checkpoints.csv"),
         Section(sig_title, "table", significance_display(shown), "pairwise-tests",
                 "statistics.md", "significance.csv"),
         Section("Rankings (Friedman and Nemenyi over datasets and checkpoints)", "kv",
                 rank_lines(a), "rankings", "statistics.md"),
-        Section("Mean ranks (1 = best)", "table", rank_table(a.rank_test), "mean-ranks",
+        Section("Mean ranks (1 = best)", "table", rank_table(a.stats.rank_test), "mean-ranks",
                 "statistics.md", "ranks.csv"),
         Section("Rank figures", "figures", ["critical_difference", "ranks"], "rank-figures",
                 "statistics.md"),
         Section("Anytime performance (targets, ECDF, AOCC, ERT)", "kv", anytime_lines(a),
                 "anytime", "statistics.md"),
-        Section("Area under the ECDF (AOCC)", "table", aocc_display(a.aocc), "aocc",
+        Section("Area under the ECDF (AOCC)", "table", aocc_display(a.stats.aocc), "aocc",
                 "statistics.md", "aocc.csv"),
         Section("Success rate / ERT in queries (target accuracy) at five points of the target "
-                "grid", "table", anytime_display(a.anytime), "ert", "statistics.md",
+                "grid", "table", anytime_display(a.stats.anytime), "ert", "statistics.md",
                 "anytime.csv"),
         Section("Anytime figure", "figures", ["ecdf"], "anytime-figure", "statistics.md"),
         Section("Most frequent final architecture", "table", final_arch_display(a.final_archs),

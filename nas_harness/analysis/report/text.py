@@ -71,9 +71,9 @@ def _time_protocol_lines(a: Analysis, lines: Pairs) -> Pairs:
               "hp=12 training and per-epoch validation time of the seed drawn for it, as "
               "NATS-Bench's simulate_train_eval; a run stops before a query would take its "
               f"clock past the budget), at most {a.results.budget} queries")
-    fractions = ", ".join(f"{100 * axis.fraction(c):g}%" for c in a.stat_checkpoints)
+    fractions = ", ".join(f"{100 * axis.fraction(c):g}%" for c in a.axis.stat_checkpoints)
     seconds = "; ".join(f"{panel_title(d)} " + ", ".join(
-        f"{axis.seconds(d)[c - 1]:g}" for c in a.stat_checkpoints) + " s" for d in datasets)
+        f"{axis.seconds(d)[c - 1]:g}" for c in a.axis.stat_checkpoints) + " s" for d in datasets)
     replaced = {
         "budget": budget,
         "aggregation": (f"step function on the simulated clock, {axis.points} points from "
@@ -105,7 +105,7 @@ def at_budget(a: Analysis, sig: pd.DataFrame) -> pd.Series:
 
 def claims(a: Analysis) -> list[str]:
     """Every comparison at the budget in words, each with its test (corrected p, A12)."""
-    sig = a.significance
+    sig = a.stats.significance
     if sig.empty:
         return ["only one algorithm: nothing to compare"]
     return [f"{panel_title(str(row['dataset']))}: {claim(row)}"
@@ -114,9 +114,10 @@ def claims(a: Analysis) -> list[str]:
 
 def rank_lines(a: Analysis) -> Pairs:
     """The Friedman and Nemenyi tests over (dataset, checkpoint, run index) blocks."""
-    t = a.rank_test
-    points = ", ".join(map(str, a.stat_checkpoints)) if a.time_axis is None else ", ".join(
-        f"{100 * a.time_axis.fraction(c):g}%" for c in a.stat_checkpoints) + " of the time budget"
+    t = a.stats.rank_test
+    columns = a.axis.stat_checkpoints
+    points = ", ".join(map(str, columns)) if a.time_axis is None else ", ".join(
+        f"{100 * a.time_axis.fraction(c):g}%" for c in columns) + " of the time budget"
     blocks = (f"{t.n_blocks} (dataset, checkpoint, run index) blocks; checkpoints {points}; "
               "the checkpoints of one run are correlated, so the p-values are somewhat "
               "optimistic (the per-checkpoint pairwise tests are not)")
@@ -134,7 +135,7 @@ def rank_lines(a: Analysis) -> Pairs:
 
 def anytime_lines(a: Analysis) -> Pairs:
     """How the targets, the ECDF, AOCC and ERT are defined (and their axis on the clock)."""
-    spans = ", ".join(f"{panel_title(d)} 0..{v:.2f}" for d, v in a.spans.items())
+    spans = ", ".join(f"{panel_title(d)} 0..{v:.2f}" for d, v in a.stats.spans.items())
     return [("targets", f"{N_TARGETS} regret levels below the best-by-validation feasible "
                         "architecture's test accuracy, evenly spaced down to the median test "
                         f"accuracy of the feasible architectures (points: {spans})"),
@@ -169,7 +170,7 @@ def findings(a: Analysis) -> pd.DataFrame:
     Each cell gives the verdict with its test (two-sided Mann-Whitney U, Holm-corrected p,
     Vargha-Delaney A12 of the better algorithm, or of the first-named when none is).
     """
-    sig = a.significance
+    sig = a.stats.significance
     if sig.empty:
         return pd.DataFrame({"finding": ["only one algorithm: nothing to compare"]})
     rows: dict[str, dict[str, str]] = {}

@@ -59,21 +59,21 @@ def references_frame(refs: Mapping[str, References]) -> pd.DataFrame:
 
 def write_result_tables(a: Analysis, table_dir: Path) -> tuple[Path, ...]:
     """Every table of an analysis as CSV (full precision), most also as Markdown."""
-    paths = write_tables(a.criteria, a.checkpoints, table_dir)
+    paths = write_tables(a.criteria, a.axis.checkpoints, table_dir)
     summary_csv = table_dir / "summary.csv"
     order = SUMMARY_ORDER if a.time_axis is None else TIME_SUMMARY_ORDER
-    rest = [c for c in a.summary.columns if c not in order]
-    a.summary[[*order, *rest]].to_csv(summary_csv, index=False, float_format="%.6g")
+    rest = [c for c in a.axis.summary.columns if c not in order]
+    a.axis.summary[[*order, *rest]].to_csv(summary_csv, index=False, float_format="%.6g")
     refs_csv = table_dir / "references.csv"
     references_frame(a.refs).to_csv(refs_csv, index=False, float_format="%.6g")
     stats: list[Path] = []
-    stats += write_frame(a.significance, table_dir / "significance.csv",
-                         table_dir / "significance.md", significance_display(a.significance))
-    stats += write_frame(rank_table(a.rank_test), table_dir / "ranks.csv",
+    stats += write_frame(a.stats.significance, table_dir / "significance.csv",
+                         table_dir / "significance.md", significance_display(a.stats.significance))
+    stats += write_frame(rank_table(a.stats.rank_test), table_dir / "ranks.csv",
                          table_dir / "ranks.md")
-    stats += write_frame(a.anytime, table_dir / "anytime.csv")
-    stats += write_frame(a.aocc, table_dir / "aocc.csv", table_dir / "aocc.md",
-                         aocc_display(a.aocc))
+    stats += write_frame(a.stats.anytime, table_dir / "anytime.csv")
+    stats += write_frame(a.stats.aocc, table_dir / "aocc.csv", table_dir / "aocc.md",
+                         aocc_display(a.stats.aocc))
     stats += write_frame(a.final_archs, table_dir / "final_architectures.csv",
                          table_dir / "final_architectures.md",
                          final_arch_display(a.final_archs))
