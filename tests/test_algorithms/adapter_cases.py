@@ -94,8 +94,8 @@ def check_sweep_bytes(tmp_path: Path, names: Sequence[str], library: str,
     version = metadata.version(library)
     assert {s["library"][library] for s in sidecars} == {version}
     # ... and the report's table of algorithms shows it
-    from nas_harness.analysis.report import _params_frame
+    from nas_harness.analysis.report import params_frame
     from nas_harness.analysis.runs import load_results
 
-    frame = _params_frame(load_results(tmp_path / "one"))
+    frame = params_frame(load_results(tmp_path / "one"))
     assert frame["registry name"].str.endswith(f"({library} {version})").all()

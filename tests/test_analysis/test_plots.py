@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.collections import PolyCollection
-from matplotlib.colors import to_hex
+from matplotlib.colors import to_hex, to_rgba
 
 from nas_harness.analysis.metrics.aggregate import final_runs, step_curves, summarize_curves
 from nas_harness.analysis.metrics.references import references
@@ -15,7 +15,10 @@ from nas_harness.analysis.plots.distributions import plot_final_distributions
 from nas_harness.analysis.plots.scatter import plot_flops_scatter
 from nas_harness.analysis.plots.style import (
     ALGORITHM_COLORS,
+    BAND_ALPHA,
+    BAND_EDGE_ALPHA,
     LIBRARY_LINESTYLES,
+    OKABE_ITO,
     algorithm_color,
     algorithm_linestyle,
     algorithm_order,
@@ -80,6 +83,11 @@ def test_band_drawn_is_the_summary_quartiles(analysed):
     ys = band.get_paths()[0].vertices[:, 1]
     rows = data[(data["algorithm"] == "random")]
     assert np.isclose(ys.min(), rows["q25"].min()) and np.isclose(ys.max(), rows["q75"].max())
+    # a light fill that overlapping bands see through, and a thin line along its edges
+    colour = algorithm_color("random")
+    assert tuple(band.get_facecolor()[0]) == pytest.approx(to_rgba(colour, BAND_ALPHA))
+    assert tuple(band.get_edgecolor()[0]) == pytest.approx(to_rgba(colour, BAND_EDGE_ALPHA))
+    assert BAND_ALPHA <= 0.1 < BAND_EDGE_ALPHA and band.get_linewidth()[0] > 0
 
 
 def test_other_figures_return_their_data(analysed, table, tmp_path):
@@ -87,6 +95,12 @@ def test_other_figures_return_their_data(analysed, table, tmp_path):
     fig, data = plot_final_distributions(final, refs)
     assert len(fig.axes) == 3 and len(data) == 2 * 3 * 4
     fig.savefig(tmp_path / "dist.png")
+    # the panels in rows (one per dataset), the algorithms named under the bottom one only
+    boxes = [ax.get_position() for ax in fig.axes]
+    assert len({round(b.x0, 3) for b in boxes}) == 1 and boxes[0].y0 > boxes[1].y0 > boxes[2].y0
+    assert fig.get_size_inches()[0] == 5.0  # as wide as one panel, not three
+    names = [[t.get_text() for t in ax.get_xticklabels()] for ax in fig.axes]
+    assert names[-1] == ["random", "my_plugin"] and names[0] == names[1] == ["", ""]
     fig, found = plot_flops_scatter(final, table.datasets, refs)
     assert len(fig.axes) == 3 and found["runs"].sum() == 2 * 3 * 4
     row = found.iloc[0]
@@ -113,7 +127,7 @@ def test_library_adapters_get_their_own_colour_and_their_librarys_dash_pattern(a
     colours = [algorithm_color(name) for name in builtins + adapters]
     assert len(set(colours)) == len(colours)  # the libraries experiment's 16 lines differ
     assert algorithm_order(adapters + builtins)[:6] == builtins
-    assert {algorithm_linestyle(n) for n in [*builtins, "my_plugin", "hill:climb"]} == {"-"}
+    assert {algorithm_linestyle(n) for n in ["my_plugin", "hill:climb"]} == {"-"}
     for name in adapters:
         assert algorithm_linestyle(name) == LIBRARY_LINESTYLES[name.split(":")[0]] != "-"
     summary, _, _ = analysed
@@ -124,6 +138,28 @@ def test_library_adapters_get_their_own_colour_and_their_librarys_dash_pattern(a
     assert styles[algorithm_color("nevergrad:NGOpt")] != "-"  # its dash pattern
     legend = {text.get_text() for text in fig.legends[0].get_texts()}
     assert {"random", "nevergrad:NGOpt"} <= legend
+
+
+def test_every_registered_algorithm_and_the_paper_labels_get_distinct_colours():
+    from nas_harness.algorithms.registry import available_algorithms
+    from nas_harness.experiment import PAPER_ALGORITHMS
+
+    names = sorted({*available_algorithms(), *PAPER_ALGORITHMS})
+    assert len(names) >= 16
+    colours = {algorithm_color(name) for name in names}
+    assert len(colours) == len(names)
+    # the paper's six: Okabe-Ito colours (random search neutral grey), each line unique
+    assert {algorithm_color(n) for n in PAPER_ALGORITHMS if n != "random"} <= set(OKABE_ITO)
+    assert algorithm_color("random") == "#7f7f7f"
+    looks = {(algorithm_color(n), str(algorithm_linestyle(n))) for n in PAPER_ALGORITHMS}
+    assert len(looks) == len(PAPER_ALGORITHMS)
+    # the two LayerNAS variants: different hues and different dash patterns
+    assert algorithm_color("layernas") == "#cc79a7" and algorithm_color("layernas:stand-in") \
+        == "#e69f00"
+    assert algorithm_linestyle("layernas") == "-" != algorithm_linestyle("layernas:stand-in")
+    # a hue family shared by two built-ins (vermillion/orange, blue/green): one of them dashed
+    for solid, dashed in (("evolution", "layernas:stand-in"), ("reinforce", "ppo")):
+        assert algorithm_linestyle(solid) == "-" != algorithm_linestyle(dashed)
 
 
 def test_figure_legend_drops_columns_only_until_it_fits():
@@ -150,8 +186,8 @@ def test_figure_legend_drops_columns_only_until_it_fits():
     assert narrow._ncols == 1  # never fewer than one column
 
 
-def test_ecdf_legend_moves_below_the_panels_for_many_algorithms():
-    from nas_harness.analysis.plots.ecdf import LEGEND_INSIDE_MAX, plot_ecdf
+def test_ecdf_legend_sits_below_each_panel_in_two_columns_or_one_for_many():
+    from nas_harness.analysis.plots.ecdf import LEGEND_TWO_COLUMNS_MAX, plot_ecdf
 
     def figure(n):
         names = [f"lib:opt{k}" for k in range(n)]
@@ -163,13 +199,14 @@ def test_ecdf_legend_moves_below_the_panels_for_many_algorithms():
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    few, many = figure(LEGEND_INSIDE_MAX), figure(LEGEND_INSIDE_MAX + 1)
+    few, many = figure(LEGEND_TWO_COLUMNS_MAX), figure(LEGEND_TWO_COLUMNS_MAX + 1)
     for fig in (few, many):
         FigureCanvasAgg(fig).draw()
-    inside = few.axes[0].get_legend().get_window_extent()
-    assert few.axes[0].get_window_extent().contains(inside.x0 + 1, inside.y0 + 1)
-    below = many.axes[0].get_legend().get_window_extent()
-    assert below.y1 <= many.axes[0].get_window_extent().y0  # under the panel, not on it
+        legend = fig.axes[0].get_legend()
+        below = legend.get_window_extent()
+        assert below.y1 <= fig.axes[0].get_window_extent().y0  # under the panel, not on it
+        assert below.y0 >= 0  # and inside the figure
+    assert few.axes[0].get_legend()._ncols == 2 and many.axes[0].get_legend()._ncols == 1
     assert many.get_size_inches()[1] > few.get_size_inches()[1]
 
 

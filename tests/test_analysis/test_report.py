@@ -1,5 +1,6 @@
 """The report end to end: a small sweep on a synthetic table -> figures, tables, HTML, Markdown."""
 
+import html
 import re
 from pathlib import Path
 
@@ -143,7 +144,7 @@ def test_provenance_stamp_goes_to_the_html_only(runs_dir, table, tmp_path, repor
     stamp = {"package": "nas-harness 9.9", "command": "nas-harness report --x"}
     out = build_report(runs_dir, tmp_path, table=table, checkpoints=(10, BUDGET), stamp=stamp)
     page = out.report.read_text(encoding="utf-8")
-    assert "<h2>Produced by (provenance)</h2>" in page and "nas-harness 9.9" in page
+    assert "<h2 id='provenance'>Produced by (provenance)<" in page and "nas-harness 9.9" in page
     assert out.summary.read_bytes() == report.summary.read_bytes()
     assert "Produced by" not in report.report.read_text(encoding="utf-8")
 
@@ -160,6 +161,121 @@ def test_summary_table_is_the_step_aggregation_of_the_runs(report, runs_dir):
                   & (summary["query"] == BUDGET)].iloc[0]
     assert row["n_runs"] == RUNS
     assert row["mean"] == pytest.approx(last["incumbent_test_acc"].mean(), abs=1e-4)
+
+
+def _headings(page: str) -> list[tuple[str, str]]:
+    """(anchor, title) of every section heading of a report page, in order."""
+    return [(key, html.unescape(title)) for key, title in
+            re.findall(r"<h2 id='([^']+)'>([^<]+)<", page) if key != "contents"]
+
+
+def test_html_opens_on_the_paper_figure_then_a_contents_list_naming_every_section(report):
+    page = report.report.read_text(encoding="utf-8")
+    headings = _headings(page)
+    assert headings[0] == ("paper-figure", "The paper figure: Incumbent test accuracy over "
+                                           "queries (mean, 25-75% band over runs)")
+    assert [key for key, _ in headings] == [
+        "paper-figure", "findings", "protocol", "figures", "criteria", "checkpoints",
+        "reference-lines", "pairwise-tests", "rankings", "mean-ranks", "rank-figures",
+        "anytime", "aocc", "ert", "anytime-figure", "final-architectures", "algorithms",
+        "data-provenance", "source-files"]  # no stamp, no failed run
+    first_image = re.search(r"<img alt='(\w+)'", page)
+    assert first_image and first_image.group(1) == "curves"  # the paper figure comes first
+    assert page.count("<img alt='curves'") == 1  # and only there
+    nav = re.search(r"<nav id='contents'>(.*?)</nav>", page, re.S)
+    assert nav and page.index("<img alt='curves'") < nav.start() < page.index("id='findings'")
+    listed = [(key, html.unescape(title)) for key, title in
+              re.findall(r"<li><a href='#([^']+)'>([^<]+)</a></li>", nav.group(1))]
+    assert listed == headings  # every section, in page order, by its own title
+    assert len({key for key, _ in headings}) == len(headings)  # anchors are unique
+
+
+def test_findings_are_a_short_table_each_cell_with_its_test(report, algorithms):
+    import pandas as pd
+
+    page = report.report.read_text(encoding="utf-8")
+    section = page[page.index("id='findings'"):page.index("id='protocol'")]
+    rows = re.findall(r"<tr><td>(.*?)</td></tr>", section)
+    assert len(rows) == 1  # two algorithms: one pair
+    cells = rows[0].split("</td><td>")
+    assert cells[0] == f"{algorithms[0]} vs {algorithms[1]}" and len(cells) == 4
+    sig = pd.read_csv(report.out_dir / "tables" / "significance.csv")
+    at_budget = sig[sig["query"] == BUDGET].set_index("dataset")
+    for dataset, cell in zip(("cifar10", "cifar100", "ImageNet16-120"), cells[1:], strict=True):
+        row = at_budget.loc[dataset]
+        p = "&lt; 0.0001" if row["p_holm"] < 1e-4 else f"= {row['p_holm']:.4f}"
+        assert f"p {p}, A12 = " in cell, cell
+        if row["significant"]:
+            assert cell.startswith(f"{row['better']} better: ")
+        else:
+            assert cell.startswith("no significant difference: ")
+            assert f"A12 = {row['a12']:.2f}" in cell
+    assert "What the numbers say" not in page  # the findings table replaces the 45 bullets
+    assert "What the numbers say" in report.summary.read_text(encoding="utf-8")
+
+
+def test_long_tables_are_folded_and_linked_to_their_csv(report, runs_dir, table, monkeypatch):
+    from nas_harness.analysis.report import analyse, html_page
+    from nas_harness.analysis.runs import load_results
+
+    page = report.report.read_text(encoding="utf-8")
+    assert "<details" not in page  # six pairwise rows: short enough to show
+    assert "href='tables/significance.csv'" in page and "href='tables/criteria.csv'" in page
+    monkeypatch.setattr(html_page, "COLLAPSE_ROWS", 5)
+    a = analyse(load_results(runs_dir), table, checkpoints=(10, BUDGET))
+    folded = html_page.render_html(a, table, report.out_dir / "figures")
+    section = folded[folded.index("id='pairwise-tests'"):folded.index("id='rankings'")]
+    assert section.count("<details class='long'><summary>Show all 6 rows</summary><table>") == 1
+    findings = folded[folded.index("id='findings'"):folded.index("id='protocol'")]
+    assert "<details" not in findings  # the one-row findings stay open
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_sections_link_to_their_documentation_page(report, runs_dir, table, tmp_path):
+    from nas_harness.analysis.report import analyse, html_page
+    from nas_harness.analysis.report.docs import DOCS_PAGES, doc_href, docs_prefix
+    from nas_harness.analysis.runs import load_results
+
+    # outside the repository (a temporary folder): each section names its page
+    page = report.report.read_text(encoding="utf-8")
+    named = re.findall(r"explained in the documentation page ([\w/.-]+)<", page)
+    assert len(named) == len(_headings(page)) and set(named) <= set(DOCS_PAGES)
+    assert "explained in the documentation page protocol.md" in page
+    # inside it: a path relative to the page, results/ -> ../docs
+    assert docs_prefix(REPO / "results") == "../docs"
+    assert docs_prefix(REPO / "results" / "libraries") == "../../docs"
+    fake = tmp_path / "clone"
+    (fake / "deep" / "out").mkdir(parents=True)
+    (fake / "pyproject.toml").write_text('[project]\nname = "nas-harness"\n')
+    assert docs_prefix(fake / "deep" / "out") == "../../docs"
+    (fake / "deep" / "pyproject.toml").write_text('[project]\nname = "other"\n')
+    assert docs_prefix(fake / "deep" / "out") == "../../docs"  # another project's is skipped
+    assert docs_prefix(tmp_path) is None
+    a = analyse(load_results(runs_dir), table, checkpoints=(10, BUDGET))
+    linked = html_page.render_html(a, table, report.out_dir / "figures", docs="../docs")
+    hrefs = dict(re.findall(r"<h2 id='([^']+)'>[^<]+<span class='links'><a class='doc' "
+                            r"href='([^']+)'>", linked))
+    assert len(hrefs) == len(_headings(linked))
+    assert hrefs["protocol"] == "../docs/protocol.md"
+    assert hrefs["pairwise-tests"] == hrefs["findings"] == "../docs/statistics.md"
+    assert hrefs["algorithms"] == "../docs/algorithms/index.md"
+    assert {h.removeprefix("../docs/") for h in hrefs.values()} <= set(DOCS_PAGES)
+    with pytest.raises(ValueError, match="not a documentation page"):
+        doc_href("nope.md", "../docs")
+
+
+def test_figures_are_shown_at_their_printed_size(report):
+    from nas_harness.analysis.report.html_page import css_width
+
+    page = report.report.read_text(encoding="utf-8")
+    widths = dict(re.findall(r"<img alt='(\w+)' width='(\d+)'", page))
+    for stem, width in widths.items():
+        png = (report.out_dir / "figures" / f"{stem}.png").read_bytes()
+        pixels = int.from_bytes(png[16:20], "big")
+        assert int(width) == css_width(png) == round(pixels * 96 / 150), stem
+    assert len(widths) == 6
 
 
 def test_report_is_reproducible(report, runs_dir, table, tmp_path):

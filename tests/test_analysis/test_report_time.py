@@ -118,14 +118,14 @@ def test_hand_checked_step_rule_on_two_dataset_grids() -> None:
 def test_curves_are_on_each_datasets_clock_by_the_step_rule(results, analysis) -> None:
     traj = results.trajectories
     assert analysis.time_axis is not None
-    for i, run in enumerate(analysis.curves.runs.itertuples(index=False)):
+    for i, run in enumerate(analysis.axis.curves.runs.itertuples(index=False)):
         grid = analysis.time_axis.seconds(run.dataset)
         rows = traj[traj["run_id"] == run.run_id]
         assert rows["elapsed_s"].max() <= BUDGETS[run.dataset]
         for j in (0, 7, 39, 99, 150, 250, 399):  # grid point j is (j + 1) / 400 of the budget
             assert grid[j] == pytest.approx(BUDGETS[run.dataset] * (j + 1) / 400)
             expected = _value_at(rows, grid[j])
-            got = analysis.curves["incumbent_test_acc"][i, j]
+            got = analysis.axis.curves["incumbent_test_acc"][i, j]
             assert (np.isnan(expected) and np.isnan(got)) or got == expected
         # final = at the time budget = the run's last query
         assert analysis.final.iloc[i]["final_incumbent_test_acc"] == \
@@ -165,8 +165,8 @@ def test_checkpoints_tests_and_ranks_are_at_fractions_of_the_time_budget(report,
         mine = final[(final["dataset"] == row.dataset) & (final["algorithm"] == row.algorithm_a)]
         assert row.elapsed_s == BUDGETS[row.dataset]
         assert row.mean_a == pytest.approx(mine["final_incumbent_test_acc"].mean())
-    assert analysis.stat_checkpoints == (40, 100, 200, 400)
-    assert set(analysis.ranks.columns) >= {"elapsed_s", "budget_fraction", "mean_rank"}
+    assert analysis.axis.stat_checkpoints == (40, 100, 200, 400)
+    assert set(analysis.stats.ranks.columns) >= {"elapsed_s", "budget_fraction", "mean_rank"}
 
 
 def test_criteria_efficiency_is_in_simulated_seconds(analysis, results, table) -> None:
@@ -192,7 +192,7 @@ def test_report_text_and_figure_say_seconds(report, analysis) -> None:
     assert "efficiency: simulated seconds to optimum (median)" in text
     assert "- **axis**: queries, not seconds" in text  # the anytime section says its axis
     assert "over simulated training time" in text
-    fig, _ = plot_curves(analysis.summary, analysis.refs)
+    fig, _ = plot_curves(analysis.axis.summary, analysis.refs)
     for ax, dataset in zip(fig.axes, BUDGETS, strict=False):
         assert ax.get_xlabel() == TIME_LABEL and ax.get_xlim() == (0.0, BUDGETS[dataset])
         for line in ax.get_lines():
@@ -243,7 +243,7 @@ def test_a_query_budget_report_stays_on_queries(tmp_path, table) -> None:
     results = load_results(tmp_path / "runs", table_checksum=table.provenance.checksum)
     assert results.budget_seconds is None and results.protocol("cifar10").budget_seconds is None
     a = analyse(results, table, checkpoints=(10, 20))
-    assert a.time_axis is None and list(a.summary.columns) == list(SUMMARY_COLUMNS)
+    assert a.time_axis is None and list(a.axis.summary.columns) == list(SUMMARY_COLUMNS)
     assert list(a.criteria.columns) == list(CRITERIA_COLUMNS)
     report = build_report(tmp_path / "runs", tmp_path / "rep", table=table, checkpoints=(10, 20))
     text = report.summary.read_text()

@@ -1,7 +1,8 @@
 """The paper's figure: incumbent test accuracy over queries (or seconds), one panel per dataset.
 
-Per algorithm a mean line and a shaded 25-75% band (from the summary table), the two
-reference lines dashed, one legend for the figure. Figures are built with
+Per algorithm a mean line and a 25-75% band (from the summary table): a light fill with a
+thin line along its edges, so that six overlapping bands stay apart; the two reference lines
+dashed, one legend for the figure. Figures are built with
 ``matplotlib.figure.Figure`` (no pyplot state), so they render headless and in threads.
 """
 
@@ -12,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
@@ -21,6 +23,7 @@ from nas_harness.analysis.metrics.references import References
 from nas_harness.analysis.plots.legend import figure_legend
 from nas_harness.analysis.plots.style import (
     BAND_ALPHA,
+    BAND_EDGE_ALPHA,
     REFERENCE_STYLE,
     algorithm_color,
     algorithm_linestyle,
@@ -121,7 +124,9 @@ def plot_curves(summary: pd.DataFrame, refs: Mapping[str, References] | None = N
             color = algorithm_color(algorithm)
             xs = rows[x].to_numpy()
             ax.fill_between(xs, rows["q25"].to_numpy(float), rows["q75"].to_numpy(float),
-                            color=color, alpha=BAND_ALPHA, linewidth=0, step="post")
+                            facecolor=to_rgba(color, BAND_ALPHA),
+                            edgecolor=to_rgba(color, BAND_EDGE_ALPHA), linewidth=0.5,
+                            step="post")
             ax.plot(xs, rows["mean"].to_numpy(float), color=color, linewidth=1.6,
                     linestyle=algorithm_linestyle(algorithm), drawstyle="steps-post")
         low, high = _y_limits(part, refs, dataset, budget, x)
@@ -147,7 +152,8 @@ def plot_curves(summary: pd.DataFrame, refs: Mapping[str, References] | None = N
     for algorithm in algorithms:
         if (data["algorithm"] == algorithm).any():
             color = algorithm_color(algorithm)
-            handles.append((Patch(color=color, alpha=BAND_ALPHA + 0.1, linewidth=0),
+            handles.append((Patch(facecolor=to_rgba(color, 2 * BAND_ALPHA),
+                                  edgecolor=to_rgba(color, BAND_EDGE_ALPHA), linewidth=0.5),
                             Line2D([], [], color=color, linewidth=1.6,
                                    linestyle=algorithm_linestyle(algorithm))))
             labels.append(algorithm)

@@ -1,5 +1,9 @@
 """Distribution of the final test accuracy per algorithm: box plots with every run as a dot.
 
+One panel per dataset, the panels in rows (one row each) so that the figure stays about as
+wide as the others however many algorithms it shows; when every panel shows the same
+algorithms, only the bottom one names them.
+
 A mean and a band hide how a few bad runs look; the box (quartiles, whiskers at 1.5 IQR)
 plus the runs themselves show it. The dots' horizontal jitter comes from a fixed-seed
 Generator, so the figure is the same on every call.
@@ -24,7 +28,7 @@ FINAL_COLUMN = "final_incumbent_test_acc"
 
 def plot_final_distributions(final: pd.DataFrame, refs: Mapping[str, References] | None = None,
                              *, datasets: Sequence[str] | None = None,
-                             panel_size: tuple[float, float] = (5.0, 3.8),
+                             panel_size: tuple[float, float] = (5.0, 2.3),
                              ) -> tuple[Figure, pd.DataFrame]:
     """One panel per dataset: a box of the runs' final test accuracy per algorithm.
 
@@ -33,7 +37,7 @@ def plot_final_distributions(final: pd.DataFrame, refs: Mapping[str, References]
             (``nas_harness.analysis.metrics.aggregate.final_runs``).
         refs: reference lines per dataset (dashed) when given.
         datasets: panels to draw (default: all in ``final``).
-        panel_size: inches per panel.
+        panel_size: inches per panel (wider when many algorithms need the room).
 
     Returns:
         The figure and the plotted rows (``algorithm``, ``dataset``, ``run_id``, final accuracy);
@@ -51,11 +55,14 @@ def plot_final_distributions(final: pd.DataFrame, refs: Mapping[str, References]
     algorithms = algorithm_order(data["algorithm"].unique())
     rng = np.random.default_rng(0)
     width = max(panel_size[0], 0.9 * len(algorithms) + 1.5)
-    fig = Figure(figsize=(width * len(datasets), panel_size[1] + 0.6), layout="constrained")
-    axes = fig.subplots(1, len(datasets), squeeze=False)[0]
+    fig = Figure(figsize=(width, panel_size[1] * len(datasets) + 0.4), layout="constrained")
+    axes = fig.subplots(len(datasets), 1, squeeze=False)[:, 0]
+    shown = {d: [a for a in algorithms if ((data["dataset"] == d) & (data["algorithm"] == a)).any()]
+             for d in datasets}
+    shared = all(names == shown[datasets[0]] for names in shown.values())
     for ax, dataset in zip(axes, datasets, strict=True):
         part = data[data["dataset"] == dataset]
-        present = [a for a in algorithms if (part["algorithm"] == a).any()]
+        present = shown[dataset]
         values = [part.loc[part["algorithm"] == a, FINAL_COLUMN].to_numpy(float)
                   for a in present]
         positions = np.arange(1, len(present) + 1)
@@ -69,14 +76,16 @@ def plot_final_distributions(final: pd.DataFrame, refs: Mapping[str, References]
                 jitter = rng.uniform(-0.18, 0.18, size=len(vals))
                 ax.scatter(pos + jitter, vals, s=6, color=algorithm_color(name), alpha=0.6,
                            linewidths=0, zorder=3)
-            ax.set_xticks(positions, present, rotation=30, ha="right")
+            named = not shared or ax is axes[-1]
+            ax.set_xticks(positions, present if named else [""] * len(present),
+                          rotation=30 if named else 0, ha="right" if named else "center")
         if refs and dataset in refs:
             ref = refs[dataset]
             ax.axhline(ref.best_by_valid_test_acc, **REFERENCE_STYLE["best_by_valid"])  # type: ignore[arg-type]
             ax.axhline(ref.best_test_acc, **REFERENCE_STYLE["best_test"])  # type: ignore[arg-type]
-        ax.set_title(panel_title(dataset))
+        ax.set_title(panel_title(dataset), fontsize=10)
+        ax.set_ylabel("final test acc. (%)", fontsize=9)
         ax.grid(True, axis="y", alpha=0.3, linewidth=0.5)
-    axes[0].set_ylabel("final test accuracy (%)")
     if refs:
         handles = [Line2D([], [], **REFERENCE_STYLE[key]) for key in REFERENCE_LABELS]  # type: ignore[arg-type]
         fig.legend(handles, list(REFERENCE_LABELS.values()), loc="outside lower center",

@@ -10,10 +10,10 @@ from matplotlib.figure import Figure
 from nas_harness.analysis.plots.curves import dataset_order, panel_title
 from nas_harness.analysis.plots.style import algorithm_color, algorithm_linestyle, algorithm_order
 
-LEGEND_INSIDE_MAX = 8
-"""Up to this many algorithms each panel's legend sits in its empty upper left corner; more
-(the libraries experiment's 16) would cover the curves, so it goes below the panel, one row
-per algorithm, and the figure grows by that height."""
+LEGEND_TWO_COLUMNS_MAX = 8
+"""Each panel's legend (names with their AOCC) sits below the panel, where it covers no curve,
+and the figure grows by its height: in two columns up to this many algorithms, one name per
+row beyond (the libraries experiment's 16 long names would not fit two abreast)."""
 LEGEND_ROW_INCHES = 0.15
 
 
@@ -22,8 +22,8 @@ def plot_ecdf(curves: pd.DataFrame, aocc: pd.DataFrame, spans: Mapping[str, floa
     """One panel per dataset; the legend gives each algorithm's AOCC."""
     datasets = dataset_order(list(curves["dataset"].unique())) if len(curves) else []
     algorithms = algorithm_order(curves["algorithm"].unique()) if len(curves) else []
-    below = len(algorithms) > LEGEND_INSIDE_MAX
-    extra = LEGEND_ROW_INCHES * len(algorithms) if below else 0.0
+    ncols = 2 if len(algorithms) <= LEGEND_TWO_COLUMNS_MAX else 1
+    extra = LEGEND_ROW_INCHES * -(-len(algorithms) // ncols)
     fig = Figure(figsize=(panel_size[0] * max(len(datasets), 1), panel_size[1] + 0.6 + extra),
                  layout="constrained")
     axes = fig.subplots(1, max(len(datasets), 1), squeeze=False)[0]
@@ -46,10 +46,7 @@ def plot_ecdf(curves: pd.DataFrame, aocc: pd.DataFrame, spans: Mapping[str, floa
         ax.set_title(f"{panel_title(dataset)}: regret targets 0..{spans.get(dataset, 0):.2f}")
         ax.set_xlabel("queries (log)")
         ax.grid(True, alpha=0.3, linewidth=0.5)
-        if below:
-            ax.legend(fontsize=7, frameon=False, loc="upper center",
-                      bbox_to_anchor=(0.5, -0.16))
-        else:
-            ax.legend(fontsize=7, frameon=False, loc="upper left")
+        ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16),
+                  ncols=ncols)
     axes[0].set_ylabel("fraction of (run, target) pairs reached")
     return fig

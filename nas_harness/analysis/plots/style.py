@@ -1,11 +1,15 @@
 """Fixed look of every figure: one colour per algorithm, the same in every panel and report.
 
-Known algorithms get a hand-picked colour (colour-blind-friendly Okabe-Ito / tab10 / Tol
-tones); any other name (a plugin) gets a colour derived from a hash of its name, so it is
-stable across runs, machines and Python processes (``hash()`` is salted, sha256 is not).
-Sixteen colours cannot all be told apart, so a library adapter's lines also carry its
-library's dash pattern (``library:optimizer``: Optuna dashed, Nevergrad dotted, PyGlove
-dash-dotted); the built-ins and plugins are solid.
+The built-in algorithms take the Okabe-Ito colours, chosen to stay apart under the common
+colour-vision deficiencies (random search is neutral grey), and where two of them share a
+hue family (evolution and the LayerNAS stand-in: vermillion and orange; REINFORCE and PPO:
+blues and green, whose curves run close) one of the pair is dashed, so the lines differ in
+grey scale too. The library adapters take Paul Tol's colours, distinct from those. Any other
+name (a plugin) gets a colour derived from a hash of its name, so it is stable across runs,
+machines and Python processes (``hash()`` is salted, sha256 is not). Sixteen colours cannot
+all be told apart, so a library adapter's lines also carry its library's dash pattern
+(``library:optimizer``: Optuna dashed, Nevergrad dotted, PyGlove dash-dotted); plugins are
+solid.
 """
 
 from __future__ import annotations
@@ -28,8 +32,8 @@ ALGORITHM_COLORS: dict[str, str] = {
     "reinforce": "#0072b2",
     "ppo": "#009e73",
     "layernas": "#cc79a7",
-    "layernas:stand-in": "#882255",
-    "local_search": "#e69f00",
+    "layernas:stand-in": "#e69f00",
+    "local_search": "#ddcc77",
     "bohb": "#56b4e9",
     "hyperband": "#17becf",
     "bananas": "#bcbd22",
@@ -41,7 +45,7 @@ ALGORITHM_COLORS: dict[str, str] = {
     "optuna:qmc": "#17becf",
     "optuna:nsga2": "#bcbd22",
     "optuna:gp": "#999933",
-    "nevergrad:ngopt": "#e69f00",
+    "nevergrad:ngopt": "#882255",
     "nevergrad:discreteoneplusone": "#56b4e9",
     "nevergrad:portfoliodiscreteoneplusone": "#332288",
     "nevergrad:discretelengleroneplusone": "#44aa99",
@@ -49,6 +53,16 @@ ALGORITHM_COLORS: dict[str, str] = {
     "pyglove:random": "#661100",
 }
 """Colour of each known algorithm name (lower case)."""
+
+OKABE_ITO: tuple[str, ...] = ("#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00",
+                              "#cc79a7", "#000000")
+"""The Okabe-Ito colour-blind-safe palette (Okabe and Ito, 2008)."""
+
+BUILTIN_LINESTYLES: dict[str, LineStyleType] = {
+    "ppo": (0, (4.0, 1.5)),
+    "layernas:stand-in": (0, (7.0, 2.0)),
+}
+"""Dash pattern of the built-ins that share a hue family with another (the rest are solid)."""
 
 REFERENCE_STYLE: dict[str, dict[str, object]] = {
     "best_by_valid": {"color": "#222222", "linestyle": "--", "linewidth": 1.1},
@@ -63,7 +77,10 @@ LIBRARY_LINESTYLES: dict[str, LineStyleType] = {
 }
 """Dash pattern of the lines of each library's adapters (the part of the name before ':')."""
 
-BAND_ALPHA = 0.18
+BAND_ALPHA = 0.08
+"""Opacity of a 25-75% band's fill: six overlapping bands stay readable."""
+BAND_EDGE_ALPHA = 0.55
+"""Opacity of the thin line along a band's edges (the quartiles), drawn over the light fill."""
 FEASIBLE_COLOR = "#c8c8c8"
 
 
@@ -83,7 +100,9 @@ def algorithm_color(name: str) -> str:
 
 
 def algorithm_linestyle(name: str) -> LineStyleType:
-    """The line style of an algorithm: its library's dash pattern, else solid."""
+    """The line style of an algorithm: its own, else its library's dash pattern, else solid."""
+    if name.lower() in BUILTIN_LINESTYLES:
+        return BUILTIN_LINESTYLES[name.lower()]
     library, _, optimizer = name.partition(":")
     return LIBRARY_LINESTYLES.get(library.lower(), "-") if optimizer else "-"
 
