@@ -1,0 +1,81 @@
+"""``nas-harness front``: the exact Pareto front of one dataset, as CSV."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def add_commands(subparsers: Any) -> None:
+    """Register ``front`` on the ``nas-harness`` sub-command parser."""
+    parser = subparsers.add_parser(
+        "front",
+        help="write the exact Pareto front (cost down, accuracy up) of a dataset",
+        description="Write the non-dominated set over all 32,768 architectures of DATASET: "
+                    "columns arch,<cost>,accuracy, sorted by cost (FLOPs in millions or the "
+                    "parameter count; hp=90 accuracy in %%). Of architectures with identical "
+                    "cost and accuracy, the one with the lowest index is kept. The front holds "
+                    "per-architecture accuracies: derived data, not for committing.",
+    )
+    parser.add_argument("-d", "--dataset", required=True,
+                        help="cifar10, cifar100 or ImageNet16-120 (aliases accepted)")
+    parser.add_argument("--split", default="test",
+                        help="accuracy: valid (what a search sees) or test (what is reported)")
+    parser.add_argument("--cost", default="flops", help="cost axis: flops or params")
+    parser.add_argument("--out", default=None, metavar="FILE.csv",
+                        help="write here (atomically) instead of standard output")
+    parser.set_defaults(handler=_front)
+
+
+def front_csv(rows: list[tuple[str, float, float]], cost: str) -> str:
+    """The CSV text of a front: header ``arch,<cost>,accuracy``, one row per point."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["arch", cost, "accuracy"])
+    for arch, value, acc in rows:
+        writer.writerow([arch, int(value) if cost == "params" else repr(float(value)),
+                         repr(float(acc))])
+    return buffer.getvalue()
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file: a failure leaves the old file."""
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _front(args: argparse.Namespace) -> int:
+    from nas_harness.benchmarks.data.store import load_table
+    from nas_harness.benchmarks.errors import ProtocolError
+    from nas_harness.benchmarks.fronts import check_cost, check_split, exact_front
+
+    cost, split = check_cost(args.cost), check_split(args.split)
+    out = None
+    if args.out is not None:
+        out = Path(args.out)
+        if not args.out.strip() or out.is_dir():
+            raise ProtocolError(f"--out {args.out!r} is not a file name; name a CSV file, "
+                                "e.g. --out front.csv")
+        if not out.parent.is_dir():
+            raise ProtocolError(f"the folder {str(out.parent)!r} of --out does not exist; "
+                                "create it first")
+    table = load_table()[args.dataset]
+    text = front_csv(exact_front(table, split=split, cost=cost).rows(), cost)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        _write_atomic(out, text)
+        print(f"front: {out} ({text.count(chr(10)) - 1} architectures)", file=sys.stderr)
+    return 0
