@@ -31,6 +31,22 @@ def add_commands(subparsers: Any) -> None:
     parser.add_argument("--out", default=None, metavar="FILE.csv",
                         help="write here (atomically) instead of standard output")
     parser.set_defaults(handler=_front)
+    runner = subparsers.add_parser(
+        "fronts",
+        help="run a Pareto-front experiment (one search / split / separate) and its results",
+        description="Run every sweep of a fronts experiment file (experiments/fronts.toml): "
+                    "one search of Q queries under the loosest FLOPs fraction, one search per "
+                    "fraction with Q/m queries (split) and with Q queries (separate); complete "
+                    "runs are skipped. Then write the results directory: hv.csv, budgets.csv, "
+                    "the tests, figures and summary.md.",
+    )
+    runner.add_argument("experiment", metavar="FILE.toml")
+    runner.add_argument("--workers", type=int, default=None,
+                        help="local worker processes (default: all cores)")
+    runner.add_argument("--analyse-only", action="store_true",
+                        help="only rebuild the results from the runs already there")
+    runner.add_argument("--no-progress", action="store_true", help="no progress output")
+    runner.set_defaults(handler=_fronts)
 
 
 def front_csv(rows: list[tuple[str, float, float]], cost: str) -> str:
@@ -78,4 +94,14 @@ def _front(args: argparse.Namespace) -> int:
     else:
         _write_atomic(out, text)
         print(f"front: {out} ({text.count(chr(10)) - 1} architectures)", file=sys.stderr)
+    return 0
+
+
+def _fronts(args: argparse.Namespace) -> int:
+    from nas_harness.fronts import load_fronts, run_fronts
+
+    written = run_fronts(load_fronts(args.experiment), workers=args.workers,
+                         progress=not args.no_progress, analyse_only=args.analyse_only)
+    for path in written:
+        print(path)
     return 0

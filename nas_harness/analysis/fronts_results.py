@@ -1,0 +1,157 @@
+"""The multi-objective results directory: hv.csv, budgets.csv, tests, figures and a summary.
+
+Reads the runs of the three budget modes (see :mod:`nas_harness.analysis.metrics.budgets`) and
+writes aggregates only: no per-architecture accuracies (the exact fronts appear as figures).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from nas_harness.analysis.metrics import budgets as bm
+from nas_harness.analysis.metrics.front_runs import FRONT_COLUMNS, FrontCurves, front_curves
+from nas_harness.analysis.metrics.fronts import FrontScorer, attainment, hypervolume
+from nas_harness.analysis.metrics.significance import holm, mann_whitney
+from nas_harness.benchmarks.run_files import load_runs
+from nas_harness.benchmarks.table import BenchmarkTable
+
+TRAJ_COLUMNS = (*FRONT_COLUMNS, "flops")
+ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class ModeRuns:
+    """Where each mode's runs are: the one search, and per fraction split and separate."""
+
+    one: Path
+    split: Mapping[float, Path]
+    separate: Mapping[float, Path]
+
+
+def _load(path: Path | None) -> pd.DataFrame:
+    if path is None or not Path(path).is_dir():
+        return pd.DataFrame(columns=list(TRAJ_COLUMNS))
+    return load_runs(path, columns=list(TRAJ_COLUMNS))
+
+
+def hv_tests(curves: FrontCurves, pairs: Sequence[tuple[str, str]]) -> pd.DataFrame:
+    """Mann-Whitney U of final normalised HV for each (a, b) pair per dataset, Holm-adjusted."""
+    final = curves.runs.assign(hv=curves.hv[:, -1])
+    out = []
+    for ds, part in final.groupby("dataset", sort=True):
+        for a, b in pairs:
+            xa = part.loc[part["algorithm"] == a, "hv"].to_numpy()
+            xb = part.loc[part["algorithm"] == b, "hv"].to_numpy()
+            if len(xa) and len(xb):
+                t = mann_whitney(xa, xb)
+                out.append((ds, a, b, float(xa.mean()), float(xb.mean()), t.a12, t.p_value))
+    frame = pd.DataFrame(out, columns=["dataset", "a", "b", "mean_a", "mean_b", "a12", "p"])
+    frame["p_holm"] = holm(frame["p"].to_numpy()) if len(frame) else []
+    return frame
+
+
+def _claim(row: pd.Series, what: str) -> str:
+    better = row["a12"] > 0.5
+    if row["p_holm"] < ALPHA:
+        verdict = f"**{row['a']}** {'above' if better else 'below'} {row['b']}"
+    else:
+        verdict = f"{row['a']} vs {row['b']}: no significant difference"
+    return (f"- {row['dataset']}: {verdict} on {what} ({row['mean_a']:.3f} vs "
+            f"{row['mean_b']:.3f}, A12 {row['a12']:.2f}, Holm p = {row['p_holm']:.2g})")
+
+
+def summary_text(hv_final: pd.DataFrame, hv_test: pd.DataFrame, mode_test: pd.DataFrame,
+                 budgets: pd.DataFrame, budget: int) -> str:
+    """The short results summary: every claim with its test (Mann-Whitney U, Holm)."""
+    lines = ["# Pareto fronts: results summary", "",
+             f"Normalised HV after {budget} queries (mean over runs; 1 = the exact test front):",
+             ""]
+    table = hv_final.pivot(index="algorithm", columns="dataset", values="mean")
+    lines.append("| algorithm | " + " | ".join(table.columns) + " |")
+    lines.append("|---|" + "---|" * len(table.columns))
+    for alg, row in table.iterrows():
+        lines.append(f"| {alg} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
+    lines += ["", "Final normalised HV, two-sided Mann-Whitney U, Holm over this list:", ""]
+    lines += [_claim(r, "final normalised HV") for _, r in hv_test.iterrows()]
+    lines += ["", "One search for all budgets against split (same total queries) and separate "
+              "(three times the queries), test accuracy of the chosen model; Mann-Whitney U, "
+              "Holm over all cells:", ""]
+    for other in ("split", "separate"):
+        part = mode_test[mode_test["mode_b"] == other]
+        sig = part[part["p_holm"] < ALPHA]
+        up = int((sig["a12"] > 0.5).sum())
+        down = int((sig["a12"] < 0.5).sum())
+        lines.append(f"- one vs {other}: one search better in {up}, worse in {down}, not "
+                     f"significantly different in {len(part) - up - down} of {len(part)} "
+                     "(algorithm, dataset, fraction) cells")
+    one = budgets[budgets["mode"] == "one"]
+    if len(one):
+        worst = one.loc[one["regret"].idxmax()]
+        lines.append(f"- largest mean regret of one search: {worst['regret']:.2f} points "
+                     f"({worst['algorithm']}, {worst['dataset']}, FLOPs <= "
+                     f"{worst['flops_fraction']:g})")
+    return "\n".join(lines) + "\n"
+
+
+def write_results(modes: ModeRuns, table: BenchmarkTable, out: Path | str, *, budget: int,
+                  fractions: Sequence[float], cost: str = "flops",
+                  hv_pairs: Sequence[tuple[str, str]] = (), mode_algorithm: str = "",
+                  label_modes: Mapping[str, Sequence[str]] | None = None,
+                  query_step: int = 10) -> list[Path]:
+    """Compute everything from the runs and write the results directory; returns the files."""
+    from nas_harness.analysis.plots import fronts as figs
+
+    out = Path(out)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    one = _load(modes.one)
+    datasets = [d for d in table.names if d in set(one["dataset"])]
+    scorers = {ds: FrontScorer(table[ds], cost) for ds in datasets}
+    curves = front_curves(one, table, budget, cost=cost, checkpoints=(budget,), scorers=scorers)
+    grid = [1, *range(query_step, budget + 1, query_step)]
+    hv = curves.summary(grid)
+    written = []
+    hv_path = out / "hv.csv"
+    hv.drop(columns="n").to_csv(hv_path, index=False, float_format="%.6g")
+    final = curves.summary([budget])
+    hv_test = hv_tests(curves, hv_pairs)
+    split = {f: _load(p) for f, p in modes.split.items()}
+    separate = {f: _load(p) for f, p in modes.separate.items()}
+    rows = bm.per_run(one, split, separate, table, fractions, budget, label_modes)
+    budgets = bm.summarize(rows, table)
+    mode_test = bm.mode_tests(rows)
+    for name, frame in (("budgets.csv", budgets), ("hv_tests.csv", hv_test),
+                        ("budget_tests.csv", mode_test)):
+        frame.to_csv(out / name, index=False, float_format="%.6g")
+        written.append(out / name)
+    written.insert(0, hv_path)
+    loosest = max(fractions)
+    reachable = {}
+    for ds, s in scorers.items():
+        fit = s.front.cost <= loosest * float(np.nanmax(table[ds].flops))
+        reachable[ds] = hypervolume(s.front.cost[fit], s.front.accuracy[fit], s.ref) / s.front_hv
+    figures = {"hv_over_queries.png": figs.hv_figure(hv, datasets, reachable)}
+    surfaces: dict[str, dict[str, np.ndarray]] = {}
+    index = one.sort_values(["algorithm", "dataset", "run", "query"], kind="stable")
+    for (ds, alg), part in index.groupby(["dataset", "algorithm"], sort=True):
+        sets = [scorers[ds].attained(r["arch_index"].to_numpy(), r["valid_acc"].to_numpy())
+                for _, r in part.groupby("run", sort=True)]
+        surfaces.setdefault(str(ds), {})[str(alg)] = attainment(sets, scorers[ds].ref, 50.0)
+    fronts = {ds: (s.front.cost, s.front.accuracy) for ds, s in scorers.items()}
+    figures["attainment_50.png"] = figs.attainment_figure(surfaces, fronts, datasets)
+    for alg in sorted(budgets["algorithm"].unique()):
+        if not mode_algorithm or alg == mode_algorithm:
+            figures[f"budgets_{alg.replace(':', '_')}.png"] = figs.budgets_figure(
+                budgets, datasets, alg)
+    for name, fig in figures.items():
+        figs.save(fig, out / "figures" / name)
+        written.append(out / "figures" / name)
+    summary = out / "summary.md"
+    summary.write_text(summary_text(final, hv_test, mode_test, budgets, budget),
+                       encoding="utf-8")
+    written.append(summary)
+    return written
