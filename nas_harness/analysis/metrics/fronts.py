@@ -284,13 +284,16 @@ class FrontScorer:
     front and its hypervolume (the normaliser). A run is given as the architecture indices it
     queried and the validation accuracies it was told (at hp=12, a seed's; so the attained
     front is chosen by exactly what the algorithm saw).
+
+    ``split="valid"`` scores the attained front by hp=90 validation accuracy against the exact
+    validation front instead: the score a choice between configurations may use.
     """
 
-    def __init__(self, table: DatasetTable, cost: str = "flops") -> None:
+    def __init__(self, table: DatasetTable, cost: str = "flops", split: str = "test") -> None:
         self.ref = reference_for(table.dataset, cost)
         self.cost = cost_column(table, cost)
-        self.test = accuracy_column(table, "test")
-        self.front = exact_front(table, split="test", cost=cost)
+        self.test = accuracy_column(table, split)
+        self.front = exact_front(table, split=split, cost=cost)
         self.front_hv = front_hv(self.front.cost, self.front.accuracy, self.ref)
 
     def hv_curve(self, index: np.ndarray, valid: np.ndarray) -> np.ndarray:
