@@ -122,9 +122,32 @@ def test_a_tiny_experiment_end_to_end(tmp_path: Path, table) -> None:
     assert perfect[0.25] == bm.perfect_test(table["cifar10"], 0.25)
     np.testing.assert_allclose(budgets["regret"], budgets["perfect"] - budgets["mean_test"],
                                atol=1e-3)  # the CSV keeps 6 significant digits
+    tests = pd.read_csv(tmp_path / "out" / "budget_tests.csv")
+    assert not ((tests.mode_b == "separate") & (tests.flops_fraction == 0.5)).any()  # = one
+    assert len(tests) == 3 and tests["p_holm"].between(0, 1).all()
     summary = (tmp_path / "out" / "summary.md").read_text()
     assert "Holm p =" in summary and "one vs split" in summary
     # a second call with nothing to run rewrites the same bytes
     before = (tmp_path / "out" / "budgets.csv").read_bytes()
     run_fronts(exp, workers=1, progress=False, analyse_only=True)
     assert (tmp_path / "out" / "budgets.csv").read_bytes() == before
+
+
+RESULTS = Path(__file__).resolve().parents[2] / "results" / "fronts"
+
+
+@pytest.mark.skipif(not (RESULTS / "summary.md").is_file(), reason="no committed results")
+def test_every_claim_of_the_committed_summary_is_its_test() -> None:
+    import re
+
+    tests = pd.read_csv(RESULTS / "hv_tests.csv")
+    claims = [line for line in (RESULTS / "summary.md").read_text().splitlines()
+              if "normalised HV (" in line]
+    assert len(claims) == len(tests) > 0
+    for line, (_, row) in zip(claims, tests.iterrows(), strict=True):
+        assert f"{row['dataset']}, {row['queries']} queries" in line
+        p = float(re.search(r"Holm p = ([0-9.e+-]+)", line).group(1))
+        assert p == pytest.approx(row["p_holm"], rel=0.05)
+        assert ("**" in line) == (row["p_holm"] < 0.05)
+        if "**" in line:
+            assert (" above " in line) == (row["a12"] > 0.5)

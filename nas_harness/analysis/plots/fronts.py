@@ -10,7 +10,7 @@ import pandas as pd
 
 from nas_harness.analysis.plots.style import algorithm_color, algorithm_order
 
-HV_LABEL = "hypervolume / exact test front's (FLOPs, test accuracy)"
+HV_LABEL = "HV / exact test front's HV\n(FLOPs, test accuracy)"
 
 
 def _axes(n: int, height: float = 3.4) -> tuple[Any, Any]:
