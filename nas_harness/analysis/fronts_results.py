@@ -189,3 +189,19 @@ def write_results(modes: ModeRuns, table: BenchmarkTable, out: Path | str, *, bu
                        encoding="utf-8")
     written.append(summary)
     return written
+
+
+def report_section(results_dir: Path | str) -> str:
+    """Markdown of a fronts results directory for the main report (empty when it has none).
+
+    The report includes it with one line: ``text += report_section("results/fronts")``.
+    """
+    root = Path(results_dir)
+    summary = root / "summary.md"
+    if not summary.is_file():
+        return ""
+    body = summary.read_text(encoding="utf-8").split("\n", 1)[1].strip()
+    figures = sorted((root / "figures").glob("*.png")) if (root / "figures").is_dir() else []
+    first = [f for f in figures if not f.name.startswith("budgets_")]
+    images = "\n".join(f"![{f.stem}]({f.relative_to(root.parent).as_posix()})" for f in first)
+    return f"## Pareto fronts\n\n{body}\n\n{images}\n"

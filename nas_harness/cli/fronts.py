@@ -46,6 +46,15 @@ def add_commands(subparsers: Any) -> None:
     runner.add_argument("--analyse-only", action="store_true",
                         help="only rebuild the results from the runs already there")
     runner.add_argument("--no-progress", action="store_true", help="no progress output")
+    runner.add_argument("--check", action="store_true",
+                        help="after the runs, compare every run's final normalised HV with "
+                             "the baseline (hv_baseline.json in the results directory); exit "
+                             "1 on a regression")
+    runner.add_argument("--bless", action="store_true",
+                        help="after the runs, write that baseline from them")
+    runner.add_argument("--tolerance", type=float, default=None,
+                        help="smallest drop of mean normalised HV that fails --check "
+                             "(default 0.005)")
     runner.set_defaults(handler=_fronts)
 
 
@@ -100,8 +109,31 @@ def _front(args: argparse.Namespace) -> int:
 def _fronts(args: argparse.Namespace) -> int:
     from nas_harness.fronts import load_fronts, run_fronts
 
-    written = run_fronts(load_fronts(args.experiment), workers=args.workers,
-                         progress=not args.no_progress, analyse_only=args.analyse_only)
+    experiment = load_fronts(args.experiment)
+    written = run_fronts(experiment, workers=args.workers, progress=not args.no_progress,
+                         analyse_only=args.analyse_only)
     for path in written:
         print(path)
+    if args.check or args.bless:
+        return _gate(experiment, args)
     return 0
+
+
+def _gate(experiment: Any, args: argparse.Namespace) -> int:
+    from nas_harness import fronts_gate
+    from nas_harness.benchmarks.data.store import load_table
+
+    spec = experiment.base.spec
+    path = experiment.base.report_dir / fronts_gate.HV_BASELINE
+    values = fronts_gate.final_hv(experiment.mode_runs().one, load_table(), spec.budget,
+                                  experiment.cost)
+    if args.bless:
+        written = fronts_gate.bless(values, path, budget=spec.budget, cost=experiment.cost)
+        print(f"HV baseline: {written}")
+        return 0
+    tolerance = (fronts_gate.DEFAULT_HV_TOLERANCE if args.tolerance is None
+                 else args.tolerance)
+    verdicts = fronts_gate.check(values, fronts_gate.read_baseline(path), tolerance)
+    print(verdicts.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    bad = verdicts["verdict"].isin(["REGRESSED", "MISSING"])
+    return 1 if bad.any() else 0

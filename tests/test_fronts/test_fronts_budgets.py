@@ -127,6 +127,14 @@ def test_a_tiny_experiment_end_to_end(tmp_path: Path, table) -> None:
     assert len(tests) == 3 and tests["p_holm"].between(0, 1).all()
     summary = (tmp_path / "out" / "summary.md").read_text()
     assert "Holm p =" in summary and "one vs split" in summary
+    # the HV gate: bless, then check the same runs: every entry identical
+    from nas_harness.cli.main import main
+
+    toml = str(tmp_path / "fronts.toml")
+    assert main(["fronts", toml, "--analyse-only", "--no-progress", "--bless"]) == 0
+    assert main(["fronts", toml, "--analyse-only", "--no-progress", "--check"]) == 0
+    baseline = (tmp_path / "out" / "hv_baseline.json").read_text()
+    assert '"algorithm": "multi-distribution"' in baseline
     # a second call with nothing to run rewrites the same bytes
     before = (tmp_path / "out" / "budgets.csv").read_bytes()
     run_fronts(exp, workers=1, progress=False, analyse_only=True)
@@ -151,3 +159,15 @@ def test_every_claim_of_the_committed_summary_is_its_test() -> None:
         assert ("**" in line) == (row["p_holm"] < 0.05)
         if "**" in line:
             assert (" above " in line) == (row["a12"] > 0.5)
+
+
+def test_report_section(tmp_path: Path) -> None:
+    from nas_harness.analysis.fronts_results import report_section
+
+    assert report_section(tmp_path) == ""
+    (tmp_path / "fronts" / "figures").mkdir(parents=True)
+    (tmp_path / "fronts" / "summary.md").write_text("# Title\n\nBody line.\n")
+    (tmp_path / "fronts" / "figures" / "hv_over_queries.png").write_bytes(b"")
+    text = report_section(tmp_path / "fronts")
+    assert text.startswith("## Pareto fronts\n\nBody line.")
+    assert "![hv_over_queries](fronts/figures/hv_over_queries.png)" in text
