@@ -62,6 +62,17 @@ def hv_tests(curves: FrontCurves, pairs: Sequence[tuple[str, str]],
     return frame
 
 
+def igd_summary(curves: FrontCurves) -> pd.DataFrame:
+    """IGD+ to the exact test front at the checkpoints: mean and quartiles over runs."""
+    per_run = curves.per_run()
+    rows = []
+    for (alg, ds, q), part in per_run.groupby(["algorithm", "dataset", "queries"], sort=True):
+        values = part["igd_plus"].to_numpy(dtype=float)
+        rows.append((alg, ds, q, float(np.mean(values)), float(np.quantile(values, 0.25)),
+                     float(np.quantile(values, 0.75))))
+    return pd.DataFrame(rows, columns=["algorithm", "dataset", "queries", "mean", "q25", "q75"])
+
+
 def _claim(row: pd.Series, what: str) -> str:
     better = row["a12"] > 0.5
     if row["p_holm"] < ALPHA:
@@ -138,12 +149,16 @@ def write_results(modes: ModeRuns, table: BenchmarkTable, out: Path | str, *, bu
     one = _load(modes.one)
     datasets = [d for d in table.names if d in set(one["dataset"])]
     scorers = {ds: FrontScorer(table[ds], cost) for ds in datasets}
-    curves = front_curves(one, table, budget, cost=cost, checkpoints=(budget,), scorers=scorers)
+    checkpoints = tuple(sorted({q for q in (100, 250, budget) if q <= budget}))
+    curves = front_curves(one, table, budget, cost=cost, checkpoints=checkpoints,
+                          scorers=scorers)
     grid = [1, *range(query_step, budget + 1, query_step)]
     hv = curves.summary(grid)
     written = []
     hv_path = out / "hv.csv"
     hv.drop(columns="n").to_csv(hv_path, index=False, float_format="%.6g")
+    igd_summary(curves).to_csv(out / "igd.csv", index=False, float_format="%.6g")
+    written.append(out / "igd.csv")
     final = curves.summary([budget])
     hv_test = hv_tests(curves, hv_pairs, sorted({min(100, budget), budget}))
     valid_scorers = {ds: FrontScorer(table[ds], cost, split="valid") for ds in datasets}

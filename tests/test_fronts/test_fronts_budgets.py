@@ -111,6 +111,8 @@ def test_a_tiny_experiment_end_to_end(tmp_path: Path, table) -> None:
     names = {p.relative_to(tmp_path / "out").as_posix() for p in written}
     assert {"hv.csv", "budgets.csv", "hv_tests.csv", "budget_tests.csv", "summary.md",
             "figures/hv_over_queries.png", "figures/attainment_50.png"} <= names
+    igd = pd.read_csv(tmp_path / "out" / "igd.csv")
+    assert set(igd["queries"]) == {30} and (igd["mean"] > 0).all()
     hv = pd.read_csv(tmp_path / "out" / "hv.csv")
     assert list(hv.columns) == ["algorithm", "dataset", "queries", "mean", "q25", "q75"]
     assert hv["queries"].max() == 30 and ((hv["mean"] > 0) & (hv["mean"] <= 1)).all()
