@@ -157,7 +157,7 @@ def _check_table_for(args: argparse.Namespace, fidelity: str) -> None:
             f"{what} rewards queries with hp=12 validation accuracy, which this table "
             f"({prov.builder}) lacks: hp=12 results exist only in the official archive "
             "NATS-sss-v1_0-50262-simple.tar (~1 GB); build with `nas-harness data build --from "
-            "NATS-sss-v1_0-50262-simple.tar` (README: Using the official archive)")
+            "NATS-sss-v1_0-50262-simple.tar` (docs/official-archive.md)")
 
 
 def _names(values: list[str] | None) -> list[str]:
