@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from dataclasses import asdict, dataclass
 
@@ -99,8 +100,10 @@ def _measure(args: argparse.Namespace) -> None:
     """Time the adapters asked for and print the table."""
     from nas_harness.algorithms.registry import available_algorithms
     from nas_harness.benchmarks.data.store import load_table
+    from tools.speed.targets import machine_line
 
     table = load_table()
+    print(f"machine: {machine_line()}\n")   # a busy machine inflates every time below
     budgets = dict(item.split("=", 1) for item in args.budget_for)
     names = args.names or _adapter_names()
     algos = available_algorithms()
@@ -125,6 +128,7 @@ def _measure(args: argparse.Namespace) -> None:
         print(f"| {name} | {timing.library} | {timing.budget} | {timing.us_per_query:,.1f} | "
               f"{overhead:,.1f} | {timing.infeasible_per_query:.2f} | "
               f"{_duration(estimate_s)} |", flush=True)
+    print(f"\nload average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump([asdict(r) for r in rows], handle, indent=1)
