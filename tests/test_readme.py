@@ -1,16 +1,29 @@
-"""The README stays true: its test command is CI's, its example plugin is the shipped one."""
+"""The README stays true: short, its test command is CI's, its numbers are the committed files'."""
 
+import csv
 import re
 from pathlib import Path
 
+import tomllib
+
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
+DATASETS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120": "ImageNet16-120"}
 
 
 def setup_commands() -> list[str]:
     block = re.search(r"## Setup: two commands.*?```bash\n(.*?)```", README, re.S)
     assert block, "README lost its 'Setup: two commands' block"
     return [line for line in block.group(1).splitlines() if line.strip()]
+
+
+def test_the_readme_is_a_front_door():
+    assert len(README.splitlines()) <= 250
+    assert "![" in README and "(results/figures/curves.png)" in README
+    assert (ROOT / "results" / "figures" / "curves.png").is_file()
+    for heading in ("## Setup: two commands", "## Three jobs", "## Results", "## How to cite",
+                    "## Licence"):
+        assert f"\n{heading}\n" in README
 
 
 def test_setup_is_two_commands_install_and_reproduce_then_tests():
@@ -25,9 +38,19 @@ def test_ci_runs_the_readme_test_command():
     assert tests.strip() in [line.strip() for line in ci]
 
 
-def test_readme_example_plugin_is_the_shipped_file():
-    example = (ROOT / "examples" / "my_algorithm.py").read_text().rstrip("\n")
-    assert f"```python\n{example}\n```" in README
+def test_the_links_of_the_readme_exist():
+    for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", README):
+        if not target.startswith("http"):
+            assert (ROOT / target).exists(), target
+
+
+def test_the_algorithm_count_is_the_paper_experiments():
+    paper = tomllib.loads((ROOT / "experiments" / "paper.toml").read_text())
+    names = [a["name"] for a in paper["algorithms"]]
+    words = {5: "five", 6: "six"}
+    assert f"({words[len(names)]} algorithm configurations -- the {words[len(names) - 1]} " \
+           "algorithms and the harness's LayerNAS variant" in " ".join(README.split())
+    assert sum(":" in name for name in names) == 1   # the one variant: layernas:stand-in
 
 
 def section(title: str) -> str:
@@ -35,23 +58,6 @@ def section(title: str) -> str:
     found = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## )", README, re.S | re.M)
     assert found, f"README lost its '{title}' section"
     return found.group(1)
-
-
-def checkpoint_rows(text: str) -> list[str]:
-    """The rows of the checkpoint tables in `text` (header '| dataset | algorithm | 50 queries')."""
-    rows: list[str] = []
-    header = r"^\| dataset \| algorithm \| 50 queries.*?\n((?:\|.*\n)+)"
-    for table in re.findall(header, text, re.M):
-        rows += [row for row in table.splitlines() if not row.startswith("|---")]
-    return rows
-
-
-def test_readme_results_table_is_the_committed_checkpoints_table():
-    rows = checkpoint_rows(section("Results"))
-    committed = (ROOT / "results" / "tables" / "checkpoints.md").read_text().splitlines()
-    assert len(rows) == 18
-    assert rows == [row for row in committed if row in rows]
-    assert set(rows) <= set(committed)
 
 
 def markdown_rows(text: str, header: str) -> list[list[str]]:
@@ -62,19 +68,30 @@ def markdown_rows(text: str, header: str) -> list[list[str]]:
             for row in found.group(1).splitlines()]
 
 
-def test_readme_libraries_table_is_the_committed_libraries_results_at_the_budget():
-    import tomllib
+def expected_claim(row: dict[str, str], algorithm: str) -> str:
+    """The README's wording of one pairwise test against random search at the budget."""
+    p = float(row["p_holm"])
+    p_text = "p < 0.0001" if p < 1e-4 else f"p = {p:.4f}"
+    verdict = {algorithm: "better", "random": "worse"}.get(row["better"], "level")
+    return f"{verdict}: {p_text}, A12 = {1 - float(row['a12']):.2f}"  # a12 is P(random wins)
 
-    header = "| algorithm | library | CIFAR-10 | CIFAR-100 | ImageNet16-120 |"
-    rows = markdown_rows(section("Optimizer libraries"), header)
-    committed = markdown_rows(
-        (ROOT / "results" / "libraries" / "tables" / "checkpoints.md").read_text(),
-        "| dataset | algorithm |")
-    at_budget = {(row[0], row[1]): row[-1] for row in committed}  # the 500-query column
-    experiment = tomllib.loads((ROOT / "experiments" / "libraries.toml").read_text())
-    names = [a.get("label", a["name"]) for a in experiment["algorithms"]]
-    assert sorted(row[0].strip("`") for row in rows) == sorted(names)  # every one, once
-    for row in rows:
-        for dataset, cell in zip(("CIFAR-10", "CIFAR-100", "ImageNet16-120"), row[2:],
-                                 strict=True):
-            assert cell == at_budget[(dataset, row[0].strip("`"))], (row[0], dataset)
+
+def test_the_results_table_is_the_committed_tables_with_their_tests():
+    rows = markdown_rows(section("Results"),
+                         "| dataset | algorithm | test accuracy (%) | against random search |")
+    checkpoints = {(r[0], r[1]): r[-1] for r in markdown_rows(
+        (ROOT / "results" / "tables" / "checkpoints.md").read_text(), "| dataset | algorithm |")}
+    with open(ROOT / "results" / "tables" / "significance.csv", newline="") as handle:
+        tests = {(DATASETS[r["dataset"]], r["algorithm_b"]): r for r in csv.DictReader(handle)
+                 if r["query"] == "500" and r["algorithm_a"] == "random"}
+    paper = tomllib.loads((ROOT / "experiments" / "paper.toml").read_text())
+    names = {a["name"] for a in paper["algorithms"]}
+    assert {(d, a.strip("`")) for d, a, *_ in rows} == {(d, a) for d in DATASETS.values()
+                                                        for a in names}
+    for dataset, algorithm, accuracy, claim in rows:
+        algorithm = algorithm.strip("`")
+        assert accuracy == checkpoints[(dataset, algorithm)], (dataset, algorithm)
+        if algorithm == "random":
+            assert claim == "the reference"
+        else:
+            assert claim == expected_claim(tests[(dataset, algorithm)], algorithm)

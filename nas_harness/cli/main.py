@@ -24,6 +24,23 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nas_harness.cli.fronts",      # front | fronts
 )
 
+# How ``nas-harness --help`` groups the sub-commands, each with one example. A sub-command
+# registered by a module but named in no group is listed under "other", so none is hidden.
+COMMAND_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("data", (("data", "nas-harness data fetch"),)),
+    ("run", (
+        ("list", "nas-harness list --sources"),
+        ("run", "nas-harness run -a evolution -d cifar10 --runs 10"),
+        ("reproduce", "nas-harness reproduce"),
+    )),
+    ("analyse", (
+        ("report", "nas-harness report experiments/paper.toml --out /tmp/paper-report"),
+        ("check", "nas-harness check"),
+        ("bless", "nas-harness bless"),
+    )),
+    ("tune", (("tune", "nas-harness tune -a evolution"),)),
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command registered."""
@@ -37,10 +54,38 @@ def build_parser() -> argparse.ArgumentParser:
     from nas_harness.cli.run import DefaultsParser
 
     # every sub-command's --help shows its defaults
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=DefaultsParser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=DefaultsParser,
+                                help=argparse.SUPPRESS)
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).add_commands(sub)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.usage = "%(prog)s [-h] [--version] COMMAND ..."
+    parser.epilog = grouped_commands(sub)
     return parser
+
+
+def grouped_commands(sub: Any) -> str:
+    """The sub-commands by group, each with its one-line help and one example."""
+    helps = {action.dest: action.help or "" for action in sub._choices_actions}
+    groups = [(title, [(name, example) for name, example in members if name in helps])
+              for title, members in COMMAND_GROUPS]
+    named = {name for _, members in groups for name, _ in members}
+    other = [(name, f"nas-harness {name} --help") for name in helps if name not in named]
+    if other:
+        groups.append(("other", other))
+    import textwrap
+
+    width = max(len(name) for name in helps)
+    indent = " " * (width + 6)
+    lines = ["commands (`nas-harness COMMAND --help` lists a command's options):"]
+    for title, members in groups:
+        lines.append(f"\n  {title}:")
+        for name, example in members:
+            lines += textwrap.wrap(helps[name], 92, initial_indent=f"    {name:<{width}}  ",
+                                   subsequent_indent=indent)
+            lines.append(f"{indent}e.g. {example}")
+    lines.append("\ndocumentation: docs/ in the repository (`mkdocs serve` shows it as a site)")
+    return "\n".join(lines)
 
 
 def _warning_line(message: Warning | str, category: type[Warning], filename: str,

@@ -157,7 +157,7 @@ def _check_table_for(args: argparse.Namespace, fidelity: str) -> None:
             f"{what} rewards queries with hp=12 validation accuracy, which this table "
             f"({prov.builder}) lacks: hp=12 results exist only in the official archive "
             "NATS-sss-v1_0-50262-simple.tar (~1 GB); build with `nas-harness data build --from "
-            "NATS-sss-v1_0-50262-simple.tar` (README: Using the official archive)")
+            "NATS-sss-v1_0-50262-simple.tar` (docs/official-archive.md)")
 
 
 def _names(values: list[str] | None) -> list[str]:
@@ -226,11 +226,12 @@ def add_commands(subparsers: Any) -> None:
     run.set_defaults(handler=_run)
 
     rep = subparsers.add_parser(
-        "reproduce", help="the paper's experiment (experiments/paper.toml): 5 algorithms x 3 "
+        "reproduce", help="the paper's experiment (experiments/paper.toml): its algorithms x 3 "
                           "datasets x 100 runs, then the figures and the report",
         formatter_class=DefaultsFormatter,
-        description="Run experiments/paper.toml -- LayerNAS, random search, regularized "
-                    "evolution, PPO and REINFORCE, 100 runs of 500 queries each on CIFAR-10, "
+        description="Run experiments/paper.toml -- LayerNAS (the paper's and the harness's "
+                    "stand-in variant), random search, regularized evolution, PPO and "
+                    "REINFORCE, 100 runs of 500 queries each on CIFAR-10, "
                     "CIFAR-100 and ImageNet16-120 with FLOPs at most 50% of the largest "
                     "model -- then the report of exactly those runs (whatever else sits in "
                     "the runs directory). A second call does no work.")

@@ -80,6 +80,8 @@ def test_a_missing_library_is_listed_with_the_install_hint_and_refused(library, 
 
 
 def test_optuna_gp_names_its_own_extra(without):
+    pytest.importorskip("optuna", reason="needs optuna (pip install -e '.[optuna]') to tell the "
+                                         "missing torch apart from a missing optuna")
     without("torch")
     assert get_algorithm("optuna:tpe")  # optuna itself is not needed to say so
     with pytest.raises(AlgorithmUnavailableError, match=r"pip install nas-harness\[optuna-gp\]"):

@@ -11,7 +11,8 @@ cores.
 Usage::
 
     NAS_HARNESS_DATA=/path/to/natsbench_sss python -m tools.speed.adapters \
-        [--budget 500] [--runs 2] [--budget-for optuna:gp=30] [--json FILE] [NAME ...]
+        [--budget 500] [--runs 2] [--budget-for optuna:gp=30] [--json FILE] \
+        [--out results/speed/adapters.md] [NAME ...]
 
 Adapters whose library is missing are reported as such, not timed.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from dataclasses import asdict, dataclass
 
@@ -84,12 +86,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2,
                         help="cores assumed by the 100-run extrapolation")
     parser.add_argument("--json", default=None, metavar="FILE", help="also write JSON here")
+    parser.add_argument("--out", default=None, metavar="FILE",
+                        help="also write the printed table to FILE (Markdown)")
     args = parser.parse_args(argv)
+    from tools.speed.tee import tee
 
+    with tee(args.out):
+        _measure(args)
+    return 0
+
+
+def _measure(args: argparse.Namespace) -> None:
+    """Time the adapters asked for and print the table."""
     from nas_harness.algorithms.registry import available_algorithms
     from nas_harness.benchmarks.data.store import load_table
+    from tools.speed.targets import machine_line
 
     table = load_table()
+    print(f"machine: {machine_line()}\n")   # a busy machine inflates every time below
     budgets = dict(item.split("=", 1) for item in args.budget_for)
     names = args.names or _adapter_names()
     algos = available_algorithms()
@@ -114,10 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {timing.library} | {timing.budget} | {timing.us_per_query:,.1f} | "
               f"{overhead:,.1f} | {timing.infeasible_per_query:.2f} | "
               f"{_duration(estimate_s)} |", flush=True)
+    print(f"\nload average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump([asdict(r) for r in rows], handle, indent=1)
-    return 0
 
 
 def _duration(seconds: float) -> str:

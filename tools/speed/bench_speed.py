@@ -3,9 +3,9 @@
 (a) Accuracy queries per second through the harness's oracle against the official
     ``nats_bench`` API (``get_more_info(i, 'cifar10', hp='90', is_random=False)``) on the
     official sample archive, one query at a time over architectures 0, 11 and 284, as a ratio.
-(b) Wall time of the whole ``reproduce`` sweep (5 algorithms x 3 datasets x runs x budget)
-    with 1 worker and with all cores, each into a fresh directory, plus a second call (which
-    must do no work) and a check that both sweeps wrote the same bytes.
+(b) Wall time of the whole ``reproduce`` sweep (the paper experiment's algorithms x 3 datasets x
+    runs x budget) with 1 worker and with all cores, each into a fresh directory, plus a second
+    call (which must do no work) and a check that both sweeps wrote the same bytes.
 
 Usage::
 

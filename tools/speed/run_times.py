@@ -62,7 +62,7 @@ def collect(runs_dir: Path | str, datasets: Iterable[str] | None = None) -> list
 
 
 def markdown(rows: list[LabelTimes]) -> str:
-    """The table the README quotes."""
+    """The Markdown table of the run times, one row per label."""
     lines = ["| algorithm | runs | fastest run | median run | slowest run | median ms per query "
              "| total CPU h |", "|---|---:|---:|---:|---:|---:|---:|"]
     for row in rows:

@@ -16,9 +16,11 @@
 
 Usage::
 
-    NAS_HARNESS_DATA=/path/to/natsbench_sss python -m tools.speed.targets [--quick]
+    NAS_HARNESS_DATA=/path/to/natsbench_sss python -m tools.speed.targets [--quick] \
+        [--out results/speed/targets.md]
 
-Prints one line per target: the measured value, the target, met or not.
+Prints one line per target: the measured value, the target, met or not; ``--out`` also writes
+what it prints to a file (the documentation's performance page includes it).
 """
 
 from __future__ import annotations
@@ -387,10 +389,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip the 6,000-run sweep behind the report-memory target")
     parser.add_argument("--only-ratios", action="store_true",
                         help="only the harness/plain ratios (no command-line targets)")
+    parser.add_argument("--out", default=None, metavar="FILE",
+                        help="also write the output to FILE (Markdown), replaced at the end")
     args = parser.parse_args(argv)
     if env_data_dir() is None:
         print("set NAS_HARNESS_DATA to the benchmark data directory", file=sys.stderr)
         return 2
+    from tools.speed.tee import tee
+
+    with tee(args.out):
+        _measure(args)
+    return 0
+
+
+def _measure(args: argparse.Namespace) -> None:
+    """Measure every target asked for and print it."""
     print(f"machine: {machine_line()}")
     from nas_harness.benchmarks.datasets import DATASET_NAMES
     from nas_harness.experiment import PAPER_ALGORITHMS
@@ -411,7 +424,6 @@ def main(argv: list[str] | None = None) -> int:
               f"{args.budget} queries per group:\n")
         print(target_table(targets))
     print(f"\nload average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ without it, ``nas-harness list`` shows ``not installed: pip install nas-harness[
 run fails at planning time with that line. The rules all adapters share (seeding, charging,
 infeasible proposals, pickling) live in :mod:`nas_harness.algorithms.adapters._base`; a third party
 wraps
-another library by subclassing :class:`LibraryAdapter` (README, "Wrap a library").
+another library by subclassing :class:`LibraryAdapter` (docs/wrapping-a-library.md).
 """
 
 from nas_harness.algorithms.adapters._base import (

@@ -10,10 +10,10 @@ counts (Nevergrad's categorical parameter); the optimizer gets the query budget 
 Each ``Choice`` is Nevergrad's default, ``deterministic=False``: a candidate's option for a
 layer is drawn from the softmax of the weights the optimizer evolves, which -- Nevergrad's
 docstring says so -- makes a deterministic function stochastic. On this space that makes the
-discrete (1+1) optimizers search much like random sampling (measured in the README, "Optimizer
-libraries"). ``-p deterministic_choice=true`` takes each layer's most likely option instead;
-then most weight mutations leave the architecture unchanged and the optimizer asks for the
-same architecture again, each ask charged as a query (measured there too). The library's
+discrete (1+1) optimizers search much like random sampling (see
+docs/algorithms/libraries.md). ``-p deterministic_choice=true`` takes each layer's most
+likely option instead; then most weight mutations leave the architecture unchanged and the
+optimizer asks for the same architecture again, each ask charged as a query. The library's
 default is kept: the harness runs each library as its users would.
 
 Infeasible proposals (never charged, then the adapter asks again) are told as

@@ -1,0 +1,1 @@
+"""Documentation build helpers: the includes the pages use, the mkdocs hook."""
