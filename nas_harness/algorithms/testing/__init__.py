@@ -31,8 +31,12 @@ module, not inside a function.
 """
 
 from nas_harness.algorithms.testing._conformance import AlgorithmConformance
-from nas_harness.algorithms.testing._landscape import drive, synthetic_landscape
+from nas_harness.algorithms.testing._landscape import (
+    drive,
+    synthetic_landscape,
+    synthetic_proposals,
+)
 from nas_harness.algorithms.testing._processes import proposals_in_fresh_processes
 
 __all__ = ["AlgorithmConformance", "drive", "proposals_in_fresh_processes",
-           "synthetic_landscape"]
+           "synthetic_landscape", "synthetic_proposals"]
