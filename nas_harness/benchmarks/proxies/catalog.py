@@ -1,0 +1,27 @@
+"""One entry point for any proxy by name: a built-in column or stored user scores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nas_harness.benchmarks.datasets import get_dataset
+from nas_harness.benchmarks.proxies.columns import BUILTIN, ProxyColumn, builtin_column
+from nas_harness.benchmarks.proxies.store import list_stored, load_stored
+from nas_harness.benchmarks.table import DatasetTable
+
+
+def proxy_names(dataset: str, cache: str | Path | None = None) -> list[str]:
+    """Every proxy with scores on ``dataset``: the built-ins present there, then stored ones."""
+    name = get_dataset(dataset).name
+    out = [p for p, spec in BUILTIN.items() if name in spec.datasets]
+    return out + [s.name for s in list_stored(cache) if name in s.datasets]
+
+
+def proxy_column(name: str, dataset: str, table: DatasetTable,
+                 data_dir: str | Path | None = None,
+                 cache: str | Path | None = None) -> ProxyColumn:
+    """The column of proxy ``name`` on ``dataset`` (ProxyMissingError says why not, in one line)."""
+    ds = get_dataset(dataset).name
+    if name in BUILTIN:
+        return builtin_column(name, ds, table, data_dir)
+    return load_stored(name, ds, cache)
