@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nas_harness.cli.run",         # run | reproduce
     "nas_harness.cli.analysis",    # report | check | bless
     "nas_harness.cli.tune",        # tune
+    "nas_harness.cli.proxies",     # proxies report | add | list
 )
 
 
