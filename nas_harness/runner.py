@@ -158,7 +158,13 @@ def search(task: RunTask, table: DatasetTable, algorithm_cls: type[Algorithm],
            params: Any) -> pa.Table:
     """Run ``algorithm_cls(params)`` under the task's protocol and seeds; return the trajectory."""
     seeds = task.seeds
-    oracle = Oracle(table, task.protocol, rng=seeds.oracle_rng())
+    protocol = task.protocol
+    signals = None
+    if protocol.free_signals:
+        from nas_harness.benchmarks.proxies.catalog import signal_columns
+
+        signals = signal_columns(protocol.free_signals, task.dataset, table)
+    oracle = Oracle(table, protocol, rng=seeds.oracle_rng(), signals=signals)
     algorithm = algorithm_cls(oracle.context, seeds.algorithm_rng(), params)
     log = run_search(algorithm, oracle)
     return trajectory_table(task, table, log.index, log.valid_acc, log.feasible, log.duplicate,

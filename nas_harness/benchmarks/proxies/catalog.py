@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 from nas_harness.benchmarks.datasets import get_dataset
 from nas_harness.benchmarks.proxies.columns import BUILTIN, ProxyColumn, builtin_column
@@ -25,3 +28,10 @@ def proxy_column(name: str, dataset: str, table: DatasetTable,
     if name in BUILTIN:
         return builtin_column(name, ds, table, data_dir)
     return load_stored(name, ds, cache)
+
+
+def signal_columns(names: Sequence[str], dataset: str, table: DatasetTable,
+                   data_dir: str | Path | None = None,
+                   cache: str | Path | None = None) -> dict[str, np.ndarray]:
+    """The columns a protocol's free signals name (what the runner hands the oracle)."""
+    return {name: proxy_column(name, dataset, table, data_dir, cache).values for name in names}
