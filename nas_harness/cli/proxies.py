@@ -5,6 +5,7 @@
   one figure per dataset;
 * ``proxies add NAME FILE`` validates scores computed elsewhere (CSV or Parquet, architecture
   -> score) and stores them in the cache with their sha256;
+* ``proxies guided`` compares proxy-guided search with the plain algorithms;
 * ``proxies list`` shows every proxy, per dataset, and where its numbers come from.
 """
 
@@ -63,6 +64,18 @@ def add_commands(subparsers: Any) -> None:
                      help="overwrite a stored proxy of the same name")
     add.set_defaults(handler=_add)
 
+    guided = sub.add_parser(
+        "guided", help="summarise a proxy-guided sweep (experiments/proxies.toml)",
+        description="Each proxy-guided algorithm against its plain version and against the "
+                    "same algorithm guided by params, per dataset and budget (50/100/200/500 "
+                    "queries): Mann-Whitney U, Holm, A12, bootstrap intervals of the mean "
+                    "incumbent test accuracy. Writes guided.csv and guided.md.")
+    guided.add_argument("runs_dir", nargs="?", type=Path, default=DEFAULT_OUT / "runs",
+                        help="the sweep's runs directory")
+    guided.add_argument("-o", "--out", type=Path, default=DEFAULT_OUT,
+                        help="output directory")
+    guided.set_defaults(handler=_guided)
+
     listing = sub.add_parser("list", help="every proxy per dataset, with its provenance")
     listing.set_defaults(handler=_list)
 
@@ -83,6 +96,14 @@ def _report(args: argparse.Namespace) -> int:
         seed=BOOTSTRAP_SEED if args.seed is None else args.seed, n_resamples=resamples,
         progress=not args.no_progress)
     for path in write_report(frame, table, args.out):
+        print(path)
+    return 0
+
+
+def _guided(args: argparse.Namespace) -> int:
+    from nas_harness.cli.proxies_guided import summarise
+
+    for path in summarise(args.runs_dir, args.out):
         print(path)
     return 0
 
