@@ -6,6 +6,7 @@
 * ``proxies add NAME FILE`` validates scores computed elsewhere (CSV or Parquet, architecture
   -> score) and stores them in the cache with their sha256;
 * ``proxies guided`` compares proxy-guided search with the plain algorithms;
+* ``proxies compute synflow`` computes synflow here (torch and xautodl, resumable);
 * ``proxies list`` shows every proxy, per dataset, and where its numbers come from.
 """
 
@@ -76,6 +77,24 @@ def add_commands(subparsers: Any) -> None:
                         help="output directory")
     guided.set_defaults(handler=_guided)
 
+    comp = sub.add_parser(
+        "compute", help="compute synflow here (needs torch and xautodl)",
+        description="Compute synflow (Tanaka et al. 2020) for each architecture with the "
+                    "official size-space network (torch + xautodl), resumably (the same "
+                    "command continues an interrupted run), and store it as the proxy "
+                    "synflow. Architectures follow one fixed random order, so --limit N "
+                    "covers the space evenly.")
+    comp.add_argument("name", help="the proxy to compute (synflow)")
+    comp.add_argument("-d", "--dataset", action="append", default=None,
+                      help="dataset (repeatable; default: all three)")
+    comp.add_argument("--limit", type=int, default=None, metavar="N",
+                      help="only the first N architectures of the fixed order")
+    comp.add_argument("--record", type=Path, default=None, metavar="FILE.csv",
+                      help="also write the first N architectures' scores and the torch and "
+                           "xautodl versions there (with --limit)")
+    comp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    comp.set_defaults(handler=_compute)
+
     listing = sub.add_parser("list", help="every proxy per dataset, with its provenance")
     listing.set_defaults(handler=_list)
 
@@ -105,6 +124,27 @@ def _guided(args: argparse.Namespace) -> int:
 
     for path in summarise(args.runs_dir, args.out):
         print(path)
+    return 0
+
+
+def _compute(args: argparse.Namespace) -> int:
+    from nas_harness.benchmarks.datasets import DATASET_NAMES
+    from nas_harness.benchmarks.errors import ProtocolError
+    from nas_harness.cli.proxies_compute import compute, write_record
+
+    if args.limit is not None and args.limit < 1:
+        raise ProtocolError(f"--limit must be at least 1, got {args.limit}")
+    if args.record is not None and args.limit is None:
+        raise ProtocolError("--record writes the first N architectures: give --limit N")
+    datasets = args.dataset or list(DATASET_NAMES)
+    record, seconds = compute(args.name, datasets, args.limit, progress=not args.no_progress)
+    for ds, s in seconds.items():
+        print(f"{ds}: {s:.3f} s per architecture, {s * 32768 / 3600:.1f} h for all 32,768")
+    counts = ", ".join(f"{ds}: {n}" for ds, n in record.datasets.items())
+    print(f"stored proxy {record.name} ({counts} architectures)")
+    if args.record is not None:
+        for path in write_record(args.record, datasets, args.limit):
+            print(path)
     return 0
 
 
