@@ -92,6 +92,9 @@ def add_commands(subparsers: Any) -> None:
     comp.add_argument("--record", type=Path, default=None, metavar="FILE.csv",
                       help="also write the first N architectures' scores and the torch and "
                            "xautodl versions there (with --limit)")
+    comp.add_argument("--workers", type=int, default=1, metavar="N",
+                      help="processes computing architectures in parallel (one torch thread "
+                           "each)")
     comp.add_argument("--no-progress", action="store_true", help="no progress bar")
     comp.set_defaults(handler=_compute)
 
@@ -137,7 +140,10 @@ def _compute(args: argparse.Namespace) -> int:
     if args.record is not None and args.limit is None:
         raise ProtocolError("--record writes the first N architectures: give --limit N")
     datasets = args.dataset or list(DATASET_NAMES)
-    record, seconds = compute(args.name, datasets, args.limit, progress=not args.no_progress)
+    if args.workers < 1:
+        raise ProtocolError(f"--workers must be at least 1, got {args.workers}")
+    record, seconds = compute(args.name, datasets, args.limit, progress=not args.no_progress,
+                              workers=args.workers)
     for ds, s in seconds.items():
         print(f"{ds}: {s:.3f} s per architecture, {s * 32768 / 3600:.1f} h for all 32,768")
     counts = ", ".join(f"{ds}: {n}" for ds, n in record.datasets.items())

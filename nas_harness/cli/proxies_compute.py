@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -32,10 +32,28 @@ def work_file(dataset: str, cache: str | Path | None = None) -> Path:
     return store_dir(cache) / "work" / f"synflow-{get_dataset(dataset).name}.csv"
 
 
+def _timed(index: int, dataset: str) -> tuple[int, float, float]:
+    """One architecture's score and the seconds it took (runs in a worker process)."""
+    start = time.perf_counter()
+    score = sf.synflow(index, dataset)
+    return index, score, time.perf_counter() - start
+
+
+def _one_thread() -> None:
+    """Worker initialiser: one torch thread per process, so workers do not oversubscribe."""
+    torch, _ = sf.require()
+    if torch is not None:
+        torch.set_num_threads(1)
+
+
 def compute(name: str, datasets: Sequence[str], limit: int | None, *, progress: bool = True,
-            cache: str | Path | None = None) -> tuple[StoredProxy, dict[str, float]]:
+            cache: str | Path | None = None,
+            workers: int = 1) -> tuple[StoredProxy, dict[str, float]]:
     """Compute what is missing of the first ``limit`` architectures (all: None), then store.
 
+    ``workers`` > 1 spreads architectures over that many processes (one torch thread each);
+    scores are written as they arrive, so the work file is resumable either way, and each
+    score is the same whatever the worker count (every network is seeded on its own).
     Returns the stored proxy and, per dataset, the mean seconds per architecture computed now.
     """
     from nas_harness.progress import progress_bar
@@ -53,10 +71,7 @@ def compute(name: str, datasets: Sequence[str], limit: int | None, *, progress: 
         todo = [int(i) for i in order if int(i) not in done]
         bar = progress_bar(len(todo), f"synflow {ds}", enabled=progress)
         spent = 0.0
-        for index in todo:
-            start = time.perf_counter()
-            score = sf.synflow(index, ds)
-            seconds = time.perf_counter() - start
+        for index, score, seconds in _results(todo, ds, workers):
             spent += seconds
             sf.append_work(path, index, score, seconds)
             bar.update(1)
@@ -64,6 +79,20 @@ def compute(name: str, datasets: Sequence[str], limit: int | None, *, progress: 
         if todo:
             timing[ds] = spent / len(todo)
     return store_computed(cache), timing
+
+
+def _results(todo: list[int], dataset: str, workers: int) -> Iterator[tuple[int, float, float]]:
+    """``(index, score, seconds)`` of every architecture, in this process or in ``workers``."""
+    if workers <= 1 or len(todo) <= 1:
+        _one_thread()  # torch's own threads slow a shared machine down (measured: 8x)
+        yield from (_timed(i, dataset) for i in todo)
+        return
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(max_workers=workers, initializer=_one_thread) as pool:
+        futures = [pool.submit(_timed, i, dataset) for i in todo]
+        for future in as_completed(futures):
+            yield future.result()
 
 
 def store_computed(cache: str | Path | None = None) -> StoredProxy:

@@ -42,6 +42,14 @@ def test_resumes_where_it_stopped(tmp_path, fake):
     assert col.values[first] == 1.0 + first * 0.5 and np.isnan(col.values).sum() == 32768 - 8
 
 
+def test_workers_give_the_same_scores(tmp_path, fake):
+    pc.compute("synflow", ["cifar10"], 6, progress=False, cache=tmp_path / "a")
+    pc.compute("synflow", ["cifar10"], 6, progress=False, cache=tmp_path / "b", workers=2)
+    a = sf.read_work(pc.work_file("cifar10", tmp_path / "a"))
+    b = sf.read_work(pc.work_file("cifar10", tmp_path / "b"))
+    assert a == b and len(a) == 6
+
+
 def test_an_interrupted_run_keeps_what_it_computed(tmp_path, fake, monkeypatch):
     real = sf.synflow
 
