@@ -41,6 +41,9 @@ def add_commands(subparsers: Any) -> None:
                         help="proxy (repeatable; default: every proxy with scores there)")
     report.add_argument("-o", "--out", type=Path, default=DEFAULT_OUT,
                         help="output directory")
+    report.add_argument("--on", default=None, metavar="PROXY",
+                        help="only the architectures PROXY scores (e.g. a partial synflow), "
+                             "so every proxy and baseline is judged on the same ones")
     report.add_argument("--resamples", type=int, default=None, metavar="N",
                         help="bootstrap resamples (0: no intervals; default: 100)")
     report.add_argument("--seed", type=int, default=None, help="bootstrap seed")
@@ -116,7 +119,7 @@ def _report(args: argparse.Namespace) -> int:
     frame = correlation_table(
         table, args.dataset or DATASET_NAMES, args.proxy,
         seed=BOOTSTRAP_SEED if args.seed is None else args.seed, n_resamples=resamples,
-        progress=not args.no_progress)
+        progress=not args.no_progress, on=args.on)
     for path in write_report(frame, table, args.out):
         print(path)
     return 0

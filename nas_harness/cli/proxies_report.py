@@ -40,8 +40,12 @@ def row_rng(seed: int, *key: str) -> np.random.Generator:
 def correlation_table(table: BenchmarkTable, datasets: Sequence[str] = DATASET_NAMES,
                       proxies: Sequence[str] | None = None, *, seed: int = BOOTSTRAP_SEED,
                       n_resamples: int = N_BOOTSTRAP, progress: bool = False,
-                      cache: str | Path | None = None) -> pd.DataFrame:
-    """Every (proxy, dataset, target, subset) row; a named proxy absent somewhere raises."""
+                      cache: str | Path | None = None, on: str | None = None) -> pd.DataFrame:
+    """Every (proxy, dataset, target, subset) row; a named proxy absent somewhere raises.
+
+    ``on``: only the architectures that proxy scores (a subset proxy such as a partial
+    synflow), so that every proxy and baseline is compared on the same architectures.
+    """
     from nas_harness.progress import progress_bar
 
     plan = []
@@ -55,8 +59,10 @@ def correlation_table(table: BenchmarkTable, datasets: Sequence[str] = DATASET_N
         t = table[ds]
         score = proxy_column(name, ds, t, cache=cache).values
         feasible = t.flops <= DEFAULT_FLOPS_FRACTION * np.nanmax(t.flops)
+        within = (np.ones_like(feasible) if on is None
+                  else proxy_column(on, ds, t, cache=cache).scored)
         for subset in SUBSETS:
-            mask = feasible if subset == "feasible" else np.ones_like(feasible)
+            mask = (feasible if subset == "feasible" else np.ones_like(feasible)) & within
             for target in TARGETS:
                 acc = t.valid_acc if target == "valid" else t.test_acc
                 rng = row_rng(seed, name, ds, target, subset) if n_resamples else None

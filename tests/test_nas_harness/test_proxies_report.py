@@ -49,3 +49,21 @@ def test_cli_report_absent_proxy_is_one_line(table, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "nasi' is absent on ImageNet16-120" in err
     assert not np.any([p.suffix == ".csv" for p in tmp_path.iterdir()])
+
+
+def test_on_restricts_every_row_to_the_proxys_architectures(table, tmp_path):
+    from nas_harness.benchmarks.proxies.store import save_scores
+    from nas_harness.benchmarks.proxies.user_scores import validate_scores
+
+    idx = np.arange(0, 32768, 64)  # synthetic subset scores: 512 architectures
+    path = tmp_path / "part.csv"
+    pd.DataFrame({"index": idx, "score": idx * 1.0}).to_csv(path, index=False)
+    save_scores(validate_scores("part", path, "cifar10", subset=True), path, tmp_path)
+    frame = correlation_table(table, ["cifar10"], ["part"], n_resamples=0, cache=tmp_path,
+                              on="part")
+    assert (frame[frame.subset == "all"]["n"] == 512).all()
+    t = table["cifar10"]
+    row = frame[(frame.proxy == "params") & (frame.target == "valid")
+                & (frame.subset == "all")].iloc[0]
+    assert row["kendall"] == pytest.approx(stats.kendalltau(
+        t.params[idx], t.valid_acc[idx], variant="b").statistic)
