@@ -120,7 +120,7 @@ def _report(args: argparse.Namespace) -> int:
         table, args.dataset or DATASET_NAMES, args.proxy,
         seed=BOOTSTRAP_SEED if args.seed is None else args.seed, n_resamples=resamples,
         progress=not args.no_progress, on=args.on)
-    for path in write_report(frame, table, args.out):
+    for path in write_report(frame, table, args.out, on=args.on):
         print(path)
     return 0
 

@@ -95,8 +95,11 @@ def _ci(row: pd.Series, metric: str, digits: int = 3) -> str:
 
 
 def write_report(frame: pd.DataFrame, table: BenchmarkTable, out: Path,
-                 cache: str | Path | None = None) -> list[Path]:
-    """``correlations.csv``, ``correlations.md`` and ``figures/<dataset>.png`` under ``out``."""
+                 cache: str | Path | None = None, on: str | None = None) -> list[Path]:
+    """``correlations.csv``, ``correlations.md`` and ``figures/<dataset>.png`` under ``out``.
+
+    ``on``: the figures show only the architectures that proxy scores, as the rows do.
+    """
     from nas_harness.analysis.plots.proxies import ProxyPanel, proxy_figure
 
     out.mkdir(parents=True, exist_ok=True)
@@ -112,7 +115,11 @@ def write_report(frame: pd.DataFrame, table: BenchmarkTable, out: Path,
             sel = rows[(rows["proxy"] == name) & (rows["target"] == "valid")
                        & (rows["subset"] == "all")].iloc[0]
             col = proxy_column(str(name), str(ds), t, cache=cache)
-            panels.append(ProxyPanel(str(name), col.values, t.valid_acc, float(sel["kendall"]),
+            values = col.values
+            if on is not None:
+                values = np.where(proxy_column(on, str(ds), t, cache=cache).scored, values,
+                                  np.nan)
+            panels.append(ProxyPanel(str(name), values, t.valid_acc, float(sel["kendall"]),
                                      col.log_scale or (BUILTIN.get(str(name)) is None
                                                       and _spans_decades(col.values))))
         fig = proxy_figure(get_dataset(str(ds)).label, panels)
