@@ -131,7 +131,20 @@ class RunTask:
             "protocol": protocol_record(self.protocol),
             "seed": self.seeds.to_dict(),
             "table_checksum": table_checksum,
+            **self._signals_record(),
         }
+
+    def _signals_record(self) -> dict[str, Any]:
+        """``{"signals_sha256": {name: sha256}}`` under free signals, else nothing.
+
+        Absent without free signals, so those runs keep their identity.
+        """
+        names = self.protocol.free_signals
+        if not names:
+            return {}
+        from nas_harness.benchmarks.proxies.catalog import signal_checksums
+
+        return {"signals_sha256": signal_checksums(names, self.dataset)}
 
     def configuration(self, table_checksum: str) -> dict[str, Any]:
         """What this run shares with the other runs of its label and dataset (no run index).

@@ -113,3 +113,38 @@ def test_oracle_needs_the_declared_columns(table):
                     signals={"zico": np.zeros(32768)})
     oracle.context.signal("zico", np.arange(3))
     assert oracle.remaining == 8  # floor(10 - 1.5)
+
+
+MONET_C100_SHA = "ca6f73356f2deabf9ab919e320a63e4ffa2c91a110e08abf9bf49062fe6de806"
+
+
+def test_identity_records_what_each_signal_is():
+    t = RunTask("random", "random", (("replace", False),), "cifar100", 0, 500,
+                protocol_options=(("free_signals", "ntk,params"),))
+    record = t.identity(TABLE_SHA)
+    assert record["signals_sha256"] == {"ntk": MONET_C100_SHA, "params": "table"}
+    assert "signals_sha256" not in task().identity(TABLE_SHA)
+    from nas_harness.benchmarks.run_files import configuration_of
+
+    assert configuration_of(record)["signals_sha256"] == record["signals_sha256"]
+    assert "signals_sha256" not in configuration_of(task().identity(TABLE_SHA))
+
+
+def test_replacing_stored_scores_changes_the_fingerprint(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from nas_harness.benchmarks.proxies.store import save_scores
+    from nas_harness.benchmarks.proxies.user_scores import validate_scores
+
+    monkeypatch.setenv("NAS_HARNESS_CACHE", str(tmp_path))
+    path = tmp_path / "z.csv"
+    t = task(free_signals="zico")
+    with pytest.raises(Exception, match="no proxy called 'zico'"):
+        t.fingerprint(TABLE_SHA)
+    fingerprints = []
+    for scale in (1.0, 2.0):  # synthetic scores
+        pd.DataFrame({"index": np.arange(32768), "score": np.arange(32768) * scale}).to_csv(
+            path, index=False)
+        save_scores(validate_scores("zico", path, "cifar10"), path, replace=True)
+        fingerprints.append(t.fingerprint(TABLE_SHA))
+    assert fingerprints[0] != fingerprints[1]

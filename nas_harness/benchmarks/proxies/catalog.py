@@ -35,3 +35,32 @@ def signal_columns(names: Sequence[str], dataset: str, table: DatasetTable,
                    cache: str | Path | None = None) -> dict[str, np.ndarray]:
     """The columns a protocol's free signals name (what the runner hands the oracle)."""
     return {name: proxy_column(name, dataset, table, data_dir, cache).values for name in names}
+
+
+def signal_checksums(names: Sequence[str], dataset: str,
+                     cache: str | Path | None = None) -> dict[str, str]:
+    """What each free signal's numbers are, for a run's identity: the sha256 of its file.
+
+    MONET columns: the pinned sha256 of the CSV (verified whenever it is read); ``params`` and
+    ``flops``: ``"table"`` (the table's checksum is in the identity already); stored scores:
+    the stored file's sha256. Replacing stored scores thus makes runs that read them stale.
+    """
+    from nas_harness.benchmarks.data.sources import MANIFEST, MONET_CSV
+    from nas_harness.benchmarks.proxies.columns import ProxyMissingError, absent_message
+    from nas_harness.benchmarks.proxies.store import list_stored
+
+    ds = get_dataset(dataset).name
+    pinned = {f.relpath: f.sha256 for f in MANIFEST}
+    stored = {s.name: s for s in list_stored(cache)}
+    out = {}
+    for name in names:
+        if name in BUILTIN:
+            spec = BUILTIN[name]
+            if ds not in spec.datasets:
+                raise ProxyMissingError(absent_message(name, ds))
+            out[name] = pinned[MONET_CSV[ds]] if spec.column else "table"
+        elif name in stored and ds in stored[name].datasets:
+            out[name] = stored[name].sha256
+        else:
+            out[name] = load_stored(name, ds, cache).sha256  # raises, naming the fix
+    return out
