@@ -98,6 +98,9 @@ def add_commands(subparsers: Any) -> None:
     comp.add_argument("--workers", type=int, default=1, metavar="N",
                       help="processes computing architectures in parallel (one torch thread "
                            "each)")
+    comp.add_argument("--scheduler", metavar="ADDR", default=None,
+                      help="compute on this Dask cluster (its workers need nas-harness, "
+                           "torch and xautodl) instead of local processes")
     comp.add_argument("--no-progress", action="store_true", help="no progress bar")
     comp.set_defaults(handler=_compute)
 
@@ -146,7 +149,7 @@ def _compute(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise ProtocolError(f"--workers must be at least 1, got {args.workers}")
     record, seconds = compute(args.name, datasets, args.limit, progress=not args.no_progress,
-                              workers=args.workers)
+                              workers=args.workers, scheduler=args.scheduler)
     for ds, s in seconds.items():
         print(f"{ds}: {s:.3f} s per architecture, {s * 32768 / 3600:.1f} h for all 32,768")
     counts = ", ".join(f"{ds}: {n}" for ds, n in record.datasets.items())

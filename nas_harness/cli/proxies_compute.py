@@ -13,6 +13,7 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,12 +48,14 @@ def _one_thread() -> None:
 
 
 def compute(name: str, datasets: Sequence[str], limit: int | None, *, progress: bool = True,
-            cache: str | Path | None = None,
-            workers: int = 1) -> tuple[StoredProxy, dict[str, float]]:
+            cache: str | Path | None = None, workers: int = 1,
+            scheduler: Any = None) -> tuple[StoredProxy, dict[str, float]]:
     """Compute what is missing of the first ``limit`` architectures (all: None), then store.
 
     ``workers`` > 1 spreads architectures over that many processes (one torch thread each);
-    scores are written as they arrive, so the work file is resumable either way, and each
+    ``scheduler`` (a Dask scheduler address, or a ``distributed.Client``) sends them to a
+    Dask cluster instead, whose workers need nas-harness, torch and xautodl. Scores are
+    written as they arrive, so the work file is resumable either way, and each
     score is the same whatever the worker count (every network is seeded on its own).
     Returns the stored proxy and, per dataset, the mean seconds per architecture computed now.
     """
@@ -71,7 +74,9 @@ def compute(name: str, datasets: Sequence[str], limit: int | None, *, progress: 
         todo = [int(i) for i in order if int(i) not in done]
         bar = progress_bar(len(todo), f"synflow {ds}", enabled=progress)
         spent = 0.0
-        for index, score, seconds in _results(todo, ds, workers):
+        results = (_dask_results(todo, ds, scheduler) if scheduler is not None
+                   else _results(todo, ds, workers))
+        for index, score, seconds in results:
             spent += seconds
             sf.append_work(path, index, score, seconds)
             bar.update(1)
@@ -93,6 +98,21 @@ def _results(todo: list[int], dataset: str, workers: int) -> Iterator[tuple[int,
         futures = [pool.submit(_timed, i, dataset) for i in todo]
         for future in as_completed(futures):
             yield future.result()
+
+
+def _dask_results(todo: list[int], dataset: str,
+                  scheduler: Any) -> Iterator[tuple[int, float, float]]:
+    """``(index, score, seconds)`` of every architecture, computed on a Dask cluster."""
+    from distributed import Client, as_completed
+
+    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+    try:
+        futures = client.map(_timed, todo, dataset=dataset, pure=False)
+        for _, result in as_completed(futures, with_results=True):
+            yield result
+    finally:
+        if client is not scheduler:
+            client.close()
 
 
 def store_computed(cache: str | Path | None = None) -> StoredProxy:

@@ -50,6 +50,17 @@ def test_workers_give_the_same_scores(tmp_path, fake):
     assert a == b and len(a) == 6
 
 
+def test_dask_gives_the_same_scores(tmp_path, fake):
+    distributed = pytest.importorskip("distributed")
+    pc.compute("synflow", ["cifar10"], 5, progress=False, cache=tmp_path / "a")
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
+                            dashboard_address=None) as client:
+        pc.compute("synflow", ["cifar10"], 5, progress=False, cache=tmp_path / "b",
+                   scheduler=client)
+    assert sf.read_work(pc.work_file("cifar10", tmp_path / "a")) == \
+        sf.read_work(pc.work_file("cifar10", tmp_path / "b"))
+
+
 def test_an_interrupted_run_keeps_what_it_computed(tmp_path, fake, monkeypatch):
     real = sf.synflow
 
