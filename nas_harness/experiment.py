@@ -99,7 +99,7 @@ PER_DATASET_OPTIONS = frozenset({"budget_seconds"})
 def _per_dataset(key: str, value: Any) -> Any:
     """A per-dataset option as sorted ``(dataset, value)`` pairs (hashable, canonical)."""
     if key not in PER_DATASET_OPTIONS:
-        return value
+        return tuple(value) if isinstance(value, list) else value  # a TOML list, hashable
     if isinstance(value, Mapping):
         value = tuple(value.items())
     if isinstance(value, (tuple, list)):

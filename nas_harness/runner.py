@@ -131,7 +131,20 @@ class RunTask:
             "protocol": protocol_record(self.protocol),
             "seed": self.seeds.to_dict(),
             "table_checksum": table_checksum,
+            **self._signals_record(),
         }
+
+    def _signals_record(self) -> dict[str, Any]:
+        """``{"signals_sha256": {name: sha256}}`` under free signals, else nothing.
+
+        Absent without free signals, so those runs keep their identity.
+        """
+        names = self.protocol.free_signals
+        if not names:
+            return {}
+        from nas_harness.benchmarks.proxies.catalog import signal_checksums
+
+        return {"signals_sha256": signal_checksums(names, self.dataset)}
 
     def configuration(self, table_checksum: str) -> dict[str, Any]:
         """What this run shares with the other runs of its label and dataset (no run index).
@@ -158,7 +171,13 @@ def search(task: RunTask, table: DatasetTable, algorithm_cls: type[Algorithm],
            params: Any) -> pa.Table:
     """Run ``algorithm_cls(params)`` under the task's protocol and seeds; return the trajectory."""
     seeds = task.seeds
-    oracle = Oracle(table, task.protocol, rng=seeds.oracle_rng())
+    protocol = task.protocol
+    signals = None
+    if protocol.free_signals:
+        from nas_harness.benchmarks.proxies.catalog import signal_columns
+
+        signals = signal_columns(protocol.free_signals, task.dataset, table)
+    oracle = Oracle(table, protocol, rng=seeds.oracle_rng(), signals=signals)
     algorithm = algorithm_cls(oracle.context, seeds.algorithm_rng(), params)
     log = run_search(algorithm, oracle)
     return trajectory_table(task, table, log.index, log.valid_acc, log.feasible, log.duplicate,

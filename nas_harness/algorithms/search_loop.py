@@ -22,6 +22,7 @@ def run_search(algorithm: Algorithm, oracle: Oracle) -> QueryLog:
     # under a time budget the clock is sequential (one simulated training at a time, as
     # NATS-Bench's simulate_train_eval loop), so proposals come one by one
     timed = oracle.timed
+    charged = oracle.charges_signals  # proxy reads in ask may use up budget
     remaining = oracle.remaining
     while remaining > 0:
         max_batch = 1 if timed else remaining
@@ -37,6 +38,11 @@ def run_search(algorithm: Algorithm, oracle: Oracle) -> QueryLog:
                 f"{type(algorithm).__name__}.ask proposed {n} architectures but max_batch "
                 f"was {max_batch}"
             )
+        if charged and n > oracle.remaining:
+            proposals = proposals[:oracle.remaining]
+            n = len(proposals)
+            if n == 0:
+                break
         if n == 1 and not timed:  # sequential algorithms: skip numpy's per-call overhead
             accuracies = np.array([query(int(proposals[0]))])
         else:

@@ -12,13 +12,16 @@ table holds for that architecture and dataset (NATS-Bench's ``is_random=True`` d
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import operator
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from nas_harness.benchmarks.errors import BudgetExhaustedError, DataIntegrityError, ProtocolError
-from nas_harness.benchmarks.protocol import Protocol, SearchContext
+from nas_harness.benchmarks.protocol import FreeSignals, Protocol, SearchContext
 from nas_harness.benchmarks.space import SSS, SearchSpace
 from nas_harness.benchmarks.table import DatasetTable
 
@@ -42,10 +45,13 @@ class Oracle:
     the accuracy of one seed drawn from ``rng`` among the seeds present for it (NATS-Bench's
     ``is_random=True``). Under a time budget a query that would take the clock past
     ``budget_seconds`` is not charged and ends the run (:attr:`remaining` drops to 0).
+    A protocol with free signals needs their columns (``signals``, name -> dense array); the
+    algorithm reads them through its context, and charged reads come off the query budget.
     """
 
     def __init__(self, table: DatasetTable, protocol: Protocol,
-                 rng: np.random.Generator | None = None, space: SearchSpace = SSS) -> None:
+                 rng: np.random.Generator | None = None, space: SearchSpace = SSS,
+                 signals: Mapping[str, np.ndarray] | None = None) -> None:
         if protocol.fidelity not in table.fidelities:
             raise ProtocolError(
                 f"fidelity hp={protocol.fidelity} is not in this table (it has "
@@ -75,6 +81,16 @@ class Oracle:
         self._max_flops = self.context.max_flops
         # scalar fast path (query) only where a query is a plain lookup of one column
         self._fast = protocol.fidelity == "90" and self._complete and self._seconds is None
+        self._signals: FreeSignals | None = None
+        if protocol.free_signals:
+            absent = [n for n in protocol.free_signals if n not in (signals or {})]
+            if absent:
+                raise ProtocolError(f"the protocol declares free signal(s) {', '.join(absent)}"
+                                    " but the oracle was given no scores for them")
+            self._signals = FreeSignals({n: (signals or {})[n] for n in protocol.free_signals},
+                                        protocol.proxy_query_cost)
+            self.context = dataclasses.replace(self.context, signals=self._signals)
+            self._fast = self._fast and not protocol.proxy_query_cost
         self._columns: _PythonColumns | None = None
         self._seen = bytearray(space.size)
         self._seen_np = np.frombuffer(self._seen, dtype=np.bool_)  # same memory, for batches
@@ -90,8 +106,21 @@ class Oracle:
 
     @property
     def remaining(self) -> int:
-        """Queries left in the budget (0 once a time budget has ended the run)."""
-        return 0 if self._stopped else self.protocol.budget - self._used
+        """Queries left in the budget (0 once a time budget has ended the run).
+
+        Charged proxy reads count too: ``floor(budget - used - charge)``.
+        """
+        if self._stopped:
+            return 0
+        left = self.protocol.budget - self._used
+        if self._signals is not None and self._signals.charged:
+            left = max(0, math.floor(left - self._signals.charged + 1e-9))
+        return left
+
+    @property
+    def charges_signals(self) -> bool:
+        """Whether reading a free signal costs budget (``proxy_query_cost`` > 0)."""
+        return self._signals is not None and self.protocol.proxy_query_cost > 0
 
     @property
     def timed(self) -> bool:

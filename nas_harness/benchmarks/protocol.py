@@ -11,7 +11,8 @@ an algorithm cannot see test (or validation) accuracy except through ``tell``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,6 +44,11 @@ class Protocol:
             past ``budget_seconds`` (NATS-Bench's scripts stop once the clock has passed the
             budget, so their last query may overrun it; this harness never overruns).
             ``budget`` still caps the number of queries. Needs ``fidelity="12"``.
+        free_signals: training-free proxies the algorithm may read (``("naswot", "ntk")``;
+            given as ``"ntk,naswot"`` or a list, stored sorted); reading any other fails.
+        proxy_query_cost: what each architecture's first proxy evaluation costs, as a
+            fraction of a query (0: free). The oracle deducts the accumulated charge from the
+            query budget, so "free" and "charged" views of a proxy compare honestly.
     """
 
     dataset: str = "cifar10"
@@ -50,9 +56,21 @@ class Protocol:
     fidelity: str = "90"
     max_flops_fraction: float | None = DEFAULT_FLOPS_FRACTION
     budget_seconds: float | None = None
+    free_signals: tuple[str, ...] = ()
+    proxy_query_cost: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dataset", get_dataset(self.dataset).name)
+        object.__setattr__(self, "free_signals", signal_names(self.free_signals))
+        cost = self.proxy_query_cost
+        if isinstance(cost, bool) or not isinstance(cost, (int, float, np.number)) \
+                or not 0 <= cost <= 1:
+            raise ProtocolError(f"proxy_query_cost is a fraction of a query in [0, 1] (0: "
+                                f"free), got {cost!r}")
+        object.__setattr__(self, "proxy_query_cost", float(cost))
+        if cost and not self.free_signals:
+            raise ProtocolError("proxy_query_cost charges proxy reads, but no free signal is "
+                                "declared; add --free-signals NAME[,NAME]")
         object.__setattr__(self, "fidelity", str(self.fidelity))
         if self.fidelity not in FIDELITIES:
             raise UnknownNameError(
@@ -85,6 +103,65 @@ class Protocol:
         return float(self.max_flops_fraction * np.nanmax(table.flops))
 
 
+_SIGNAL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+def signal_names(value: str | Sequence[str]) -> tuple[str, ...]:
+    """Free-signal names as a sorted tuple without duplicates (``"ntk,naswot"`` or a list)."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    names = sorted({str(v).strip().lower() for v in items if str(v).strip()})
+    bad = [n for n in names if not _SIGNAL_NAME.match(n)]
+    if bad:
+        raise ProtocolError(f"free signal {bad[0]!r} is not a proxy name; give names like "
+                            "ntk,naswot (see `nas-harness proxies list`)")
+    return tuple(names)
+
+
+class FreeSignals:
+    """The proxies a protocol declares, read through a meter that charges first evaluations.
+
+    One instance per run (it counts); an algorithm reaches it as ``context.signal(...)``.
+    """
+
+    def __init__(self, columns: Mapping[str, np.ndarray], cost: float = 0.0) -> None:
+        self._columns = {name: np.asarray(col) for name, col in sorted(columns.items())}
+        for col in self._columns.values():
+            col.setflags(write=False)
+        self._cost = float(cost)
+        size = len(next(iter(self._columns.values()))) if self._columns else 0
+        self._seen = {name: np.zeros(size, dtype=bool) for name in self._columns}
+        self.evaluations = 0
+
+    @property
+    def declared(self) -> tuple[str, ...]:
+        """The names the protocol declares."""
+        return tuple(self._columns)
+
+    @property
+    def charged(self) -> float:
+        """Queries' worth charged so far (evaluations x cost)."""
+        return self.evaluations * self._cost
+
+    def read(self, name: str, indices: np.ndarray | None = None) -> np.ndarray:
+        """The proxy's scores of ``indices`` (all architectures when None); NaN = unscored."""
+        if name not in self._columns:
+            declared = ", ".join(self._columns) or "none"
+            raise ProtocolError(
+                f"the algorithm read free signal {name!r}, which this run's protocol does not "
+                f"declare (declared: {declared}); run with --free-signals {name} (or "
+                f"free_signals in the experiment's [protocol])")
+        seen = self._seen[name]
+        if indices is None:
+            self.evaluations += int((~seen).sum())
+            seen[:] = True
+            return self._columns[name]
+        idx = np.asarray(indices, dtype=np.int64)
+        fresh = np.unique(idx[~seen[idx]])
+        self.evaluations += len(fresh)
+        seen[fresh] = True
+        return self._columns[name][idx]
+
+
 @dataclass(frozen=True, eq=False)
 class SearchContext:
     """What an algorithm knows for free: space, cost of every architecture, constraint, budget.
@@ -98,6 +175,19 @@ class SearchContext:
     params: np.ndarray
     max_flops: float
     budget: int
+    signals: FreeSignals | None = None
+
+    def signal(self, name: str, indices: np.ndarray | None = None) -> np.ndarray:
+        """A declared training-free proxy's scores (larger = better); undeclared: ProtocolError.
+
+        Each architecture's first read is charged ``proxy_query_cost`` of a query.
+        """
+        if self.signals is None:
+            raise ProtocolError(
+                f"the algorithm read free signal {name!r}, but this run's protocol declares "
+                f"no free signals; run with --free-signals {name} (or free_signals in the "
+                "experiment's [protocol])")
+        return self.signals.read(name, indices)
 
     def is_feasible(self, indices: np.ndarray | int) -> np.ndarray:
         """Whether architectures satisfy the FLOPs constraint (vectorised, free)."""

@@ -102,7 +102,9 @@ def configuration_of(record: Mapping[str, Any]) -> dict[str, Any]:
     of one label and dataset belong together exactly when these are equal.
     """
     seed = record.get("seed")
+    signals = record.get("signals_sha256")  # runs with free signals only
     return {
+        **({} if signals is None else {"signals_sha256": _plain(signals)}),
         "algorithm": record.get("algorithm"),
         "algorithm_name": record.get("algorithm_name", record.get("algorithm")),
         "params": _plain(record.get("params") or {}),

@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nas_harness.cli.analysis",    # report | check | bless
     "nas_harness.cli.tune",        # tune
     "nas_harness.cli.fronts",      # front | fronts
+    "nas_harness.cli.proxies",     # proxies report | add | list | compute | guided
 )
 
 # How ``nas-harness --help`` groups the sub-commands, each with one example. A sub-command
@@ -39,6 +40,11 @@ COMMAND_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("bless", "nas-harness bless"),
     )),
     ("tune", (("tune", "nas-harness tune -a evolution"),)),
+    ("fronts", (
+        ("front", "nas-harness front -d cifar10 --split test --cost flops"),
+        ("fronts", "nas-harness fronts experiments/fronts.toml"),
+    )),
+    ("proxies", (("proxies", "nas-harness proxies report"),)),
 )
 
 

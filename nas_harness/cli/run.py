@@ -20,7 +20,8 @@ from typing import Any
 DEFAULT_OUT = "results/runs"
 REPRODUCE_STAMP = ".reproduce.json"  # in the runs dir: which runs the last report was built from
 # flags that describe a sweep; with an experiment file the file describes it
-SWEEP_FLAGS = {"algorithm": "--algorithm", "dataset": "--dataset", "param": "--param",
+SWEEP_FLAGS = {"free_signals": "--free-signals", "proxy_query_cost": "--proxy-query-cost",
+               "algorithm": "--algorithm", "dataset": "--dataset", "param": "--param",
                "label": "--label", "runs": "--runs", "budget": "--budget",
                "master_seed": "--master-seed", "fidelity": "--fidelity",
                "max_flops_fraction": "--max-flops-fraction", "protocol": "--protocol",
@@ -221,6 +222,12 @@ def add_commands(subparsers: Any) -> None:
                      metavar="F", help="feasible: FLOPs <= F x the largest model's ('none': "
                                        "no constraint)")
     _add_protocol_args(run)
+    run.add_argument("--free-signals", default=None, metavar="NAMES",
+                     help="training-free proxies the algorithm may read, e.g. ntk,naswot "
+                          "(recorded in each run's identity; see `nas-harness proxies list`)")
+    run.add_argument("--proxy-query-cost", type=float, default=None, metavar="F",
+                     help="each architecture's first proxy read costs F of a query "
+                          "(default 0: free)")
     _add_execution_args(run, f"results root (default: {DEFAULT_OUT}, or the experiment's "
                              "output)")
     run.set_defaults(handler=_run)
@@ -281,7 +288,9 @@ def _run(args: argparse.Namespace) -> int:
     _check_out(args.out)
     if args.experiment:
         given = sorted(set(getattr(args, "given", set())) | {
-            k for k in ("algorithm", "dataset", "param", "label") if getattr(args, k)})
+            k for k in ("algorithm", "dataset", "param", "label", "free_signals")
+            if getattr(args, k)} | ({"proxy_query_cost"} if args.proxy_query_cost is not None
+                                   else set()))
         if given:
             flags = ", ".join(SWEEP_FLAGS[k] for k in given)
             raise ProtocolError(f"{flags}: the experiment file {args.experiment} describes "
@@ -317,9 +326,14 @@ def _run(args: argparse.Namespace) -> int:
                                    "max_flops_fraction": args.max_flops_fraction},
                             set(getattr(args, "given", set())))
     seconds = fields.pop("budget_seconds", None)
+    options: dict[str, Any] = {} if seconds is None else {"budget_seconds": seconds}
+    if args.free_signals:
+        options["free_signals"] = args.free_signals
+    if args.proxy_query_cost is not None:
+        options["proxy_query_cost"] = args.proxy_query_cost
     spec = SweepSpec(algorithms=tuple(specs), datasets=tuple(datasets),
                      master_seed=args.master_seed, **fields,
-                     protocol_options=() if seconds is None else (("budget_seconds", seconds),))
+                     protocol_options=tuple(options.items()))
     out = args.out if args.out is not None else DEFAULT_OUT
     return _execute(spec, args, out, plugins=args.plugin)[0]
 
