@@ -45,7 +45,7 @@ from nas_harness.benchmarks.run_files import (
     configuration_of,
     describe_difference,
     load_runs,
-    read_sidecar,
+    read_run_directory,
     remove_temporaries,
     run_paths,
 )
@@ -229,10 +229,8 @@ def _default_table() -> BenchmarkTable:
 
 def _run_files_in(directory: Path) -> list[tuple[Path, dict | None]]:
     """Every ``run-NNN.json`` of one ``<dataset>/<label>`` directory, with its record."""
-    if not directory.is_dir():
-        return []
-    return [(path, read_sidecar(path)) for path in sorted(directory.glob("run-*.json"))
-            if not path.name.startswith(".")]
+    return [(run.paths.sidecar, run.record)
+            for run in read_run_directory(directory, skip_damaged=True)]
 
 
 def _remove_run(sidecar: Path) -> None:

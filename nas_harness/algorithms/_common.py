@@ -99,11 +99,9 @@ class Neighbourhood:
     """
 
     def __init__(self, space: SearchSpace) -> None:
-        sizes = np.asarray(space.num_options, dtype=np.int64)
-        weights = np.ones(len(sizes), dtype=np.int64)
-        for layer in range(len(sizes) - 2, -1, -1):
-            weights[layer] = weights[layer + 1] * sizes[layer + 1]
+        sizes, weights = space.sizes, space.weights
         width = int(sizes.max())
+        self.space = space
         self.sizes = sizes
         self.weights = weights
         opts = np.arange(width)
@@ -115,7 +113,7 @@ class Neighbourhood:
 
     def positions(self, index: int) -> np.ndarray:
         """Option ordinal of each layer of one index."""
-        return (int(index) // self.weights) % self.sizes
+        return self.space.positions(int(index))
 
     def neighbours(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """``(indices, probabilities)`` of all one-layer mutations of ``index``."""

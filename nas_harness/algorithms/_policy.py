@@ -15,6 +15,7 @@ import numpy as np
 
 from nas_harness.algorithms._common import EMPTY, BudgetedAlgorithm
 from nas_harness.benchmarks.protocol import SearchContext
+from nas_harness.benchmarks.space import place_values
 
 _sum = np.add.reduce          # ndarray.sum and .max are these reductions behind a wrapper
 _max = np.maximum.reduce
@@ -35,9 +36,7 @@ class FactorisedPolicy:
         self.valid = np.arange(width)[None, :] < self.sizes[:, None]
         self.logits = np.where(self.valid, init_std * rng.standard_normal(self.valid.shape),
                                -np.inf)
-        weights = np.ones(len(self.sizes), dtype=np.int64)
-        for layer in range(len(self.sizes) - 2, -1, -1):
-            weights[layer] = weights[layer + 1] * self.sizes[layer + 1]
+        weights = place_values(self.sizes)
         self.weights = weights
         self._flat_offset = np.arange(len(self.sizes)) * width   # (L,), for bincount
         self._probs: np.ndarray | None = None

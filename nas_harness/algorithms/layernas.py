@@ -157,7 +157,7 @@ class LayerNAS(BudgetedAlgorithm):
         super().__init__(context, rng, params)
         p = self.params
         space = context.space
-        sizes = np.asarray(space.num_options, dtype=np.int64)
+        sizes = space.sizes
         self.order = resolve_layer_order(p.layer_order, space.num_layers, rng)
         if p.unsearched == "min":
             base = np.zeros_like(sizes)
@@ -167,9 +167,7 @@ class LayerNAS(BudgetedAlgorithm):
             base = sizes // 2
         else:
             base = rng.integers(0, sizes)
-        self._weights = np.ones(len(sizes), dtype=np.int64)
-        for layer in range(len(sizes) - 2, -1, -1):
-            self._weights[layer] = self._weights[layer + 1] * sizes[layer + 1]
+        self._weights = space.weights
         self._sizes = sizes
         self._memo = np.full(space.size, np.nan)       # validation accuracy of evaluated archs
         self._pass = 0
@@ -178,7 +176,7 @@ class LayerNAS(BudgetedAlgorithm):
         self._done = False
         self.queries_per_pass: list[int] = []           # finished passes, for inspection
         self._base_positions = base
-        self.base_index = int(base @ self._weights)
+        self.base_index = int(space.from_positions(base))
         self._parents = np.array([self.base_index], dtype=np.int64)
         self._start_step()
 
@@ -246,7 +244,7 @@ class LayerNAS(BudgetedAlgorithm):
         scores = np.where(feasible & ~np.isnan(self._memo), self._memo, -np.inf)
         if np.isfinite(scores.max()):
             self.base_index = int(np.argmax(scores))
-            self._base_positions = (self.base_index // self._weights) % self._sizes
+            self._base_positions = self.context.space.positions(self.base_index)
         self._parents = np.array([self.base_index], dtype=np.int64)
         self._start_step()
 

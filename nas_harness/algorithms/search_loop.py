@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from nas_harness.algorithms.base import Algorithm
-from nas_harness.benchmarks.errors import HarnessError
+from nas_harness.benchmarks.errors import HarnessError, ProtocolError
 from nas_harness.benchmarks.oracle import Oracle, QueryLog
 
 
@@ -17,7 +17,11 @@ _INT64 = np.dtype(np.int64)
 
 
 def run_search(algorithm: Algorithm, oracle: Oracle) -> QueryLog:
-    """Alternate ``ask`` and ``tell`` until the budget is spent or ``ask`` returns nothing."""
+    """Alternate ``ask`` and ``tell`` until the budget is spent or ``ask`` returns nothing.
+
+    A run that ends without a single query measured nothing, so it is an error (the run is
+    stored as failed, with this message), not a complete run with an empty trajectory.
+    """
     ask, tell, query, evaluate = algorithm.ask, algorithm.tell, oracle.query, oracle.evaluate
     # under a time budget the clock is sequential (one simulated training at a time, as
     # NATS-Bench's simulate_train_eval loop), so proposals come one by one
@@ -53,7 +57,21 @@ def run_search(algorithm: Algorithm, oracle: Oracle) -> QueryLog:
                 break
         tell(proposals, accuracies)
         remaining = oracle.remaining
+    if oracle.used == 0:
+        raise _no_query(algorithm, oracle)
     return oracle.log
+
+
+def _no_query(algorithm: Algorithm, oracle: Oracle) -> HarnessError:
+    """Why a run ended before its first query, and what to change."""
+    name = type(algorithm).__name__
+    if oracle.timed and oracle.remaining == 0:
+        return ProtocolError(
+            f"the time budget of {oracle.protocol.budget_seconds:g} simulated seconds ended "
+            f"before {name}'s first query finished; give a larger --budget-seconds")
+    return AlgorithmContractError(
+        f"{name}.ask proposed no architecture before its first query, so the run measured "
+        "nothing; an algorithm must propose at least one architecture")
 
 
 def _checked(algorithm: Algorithm, proposals: object) -> np.ndarray:

@@ -1,7 +1,8 @@
 """Load a sweep's results for analysis: trajectories, the run inventory, one protocol.
 
-The inventory comes from the sidecars (``<out>/<dataset>/<algorithm>/run-NNN.json``), so a
-run that made no query still counts and failed runs are reported, not silently dropped. All
+The inventory comes from the sidecars (``<out>/<dataset>/<algorithm>/run-NNN.json``), so
+failed runs (and any stored as complete without a query, status ``empty``) are reported, not
+silently dropped, and a damaged file stops the report with one line naming it. All
 runs of one report must share one protocol (budget, fidelity, FLOPs constraint, and per
 dataset one time budget in simulated seconds or none), one master seed and one benchmark
 table, and the runs of one label on one dataset one configuration (algorithm, parameters):
@@ -23,12 +24,12 @@ from nas_harness.benchmarks.datasets import get_dataset
 from nas_harness.benchmarks.errors import DataIntegrityError, DataNotFoundError, ProtocolError
 from nas_harness.benchmarks.protocol import Protocol
 from nas_harness.benchmarks.run_files import (
+    StoredRun,
     configuration_key,
     configuration_of,
     describe_difference,
-    iter_sidecars,
-    load_runs,
-    read_sidecar,
+    read_runs,
+    read_trajectories,
 )
 
 # the trajectory columns a report (and the gate) reads: the run's keys, the query number, the
@@ -95,7 +96,8 @@ class SweepResults:
         return dict(sorted(out.items()))
 
 
-def _inventory_row(record: Mapping[str, Any]) -> dict[str, Any]:
+def _inventory_row(run: StoredRun) -> dict[str, Any]:
+    record: Mapping[str, Any] = run.record or {}
     protocol = record.get("protocol", {})
     seed = record.get("seed", {})
     return {
@@ -104,7 +106,7 @@ def _inventory_row(record: Mapping[str, Any]) -> dict[str, Any]:
         "algorithm_name": record.get("algorithm_name", record.get("algorithm")),
         "dataset": record.get("dataset"),
         "run": record.get("run"),
-        "status": record.get("status", "unknown"),
+        "status": run.status,
         "budget": protocol.get("budget"),
         "fidelity": str(protocol.get("fidelity")),
         "max_flops_fraction": protocol.get("max_flops_fraction"),
@@ -198,8 +200,10 @@ def load_results(runs_dir: Path | str, *, table_checksum: str | None = None,
         DataIntegrityError: runs made with another table.
     """
     root = Path(runs_dir)
-    records = [read_sidecar(path) for path in iter_sidecars(root)]
-    rows = [_inventory_row(r) for r in records if r is not None]
+    algorithms = None if algorithms is None else list(algorithms)
+    datasets = None if datasets is None else list(datasets)
+    stored = read_runs(root, datasets=datasets, algorithms=algorithms)
+    rows = [_inventory_row(run) for run in stored]
     if not rows:
         raise DataNotFoundError(
             f"no run found under {root}; run a sweep first (`nas-harness run ... --out {root}` "
@@ -208,12 +212,13 @@ def load_results(runs_dir: Path | str, *, table_checksum: str | None = None,
     inventory = pd.DataFrame(rows, columns=list(INVENTORY_COLUMNS))
     keep = pd.Series(True, index=inventory.index)
     if algorithms is not None:
-        keep &= inventory["algorithm"].isin(list(algorithms))
+        keep &= inventory["algorithm"].isin(algorithms)
     if datasets is not None:
         keep &= inventory["dataset"].isin([get_dataset(d).name for d in datasets])
     if runs is not None:
         keep &= inventory["run"] < runs
     inventory = inventory[keep].reset_index(drop=True)
+    stored = [run for run, kept in zip(stored, keep, strict=True) if kept]
     if inventory.empty:
         raise DataNotFoundError(f"no run under {root} matches the algorithms, datasets and "
                                 "runs asked for; run the sweep first")
@@ -235,19 +240,7 @@ def load_results(runs_dir: Path | str, *, table_checksum: str | None = None,
             f"loaded table is {table_checksum[:12]}...; re-run the sweep with the current "
             "table (or point NAS_HARNESS_DATA/NAS_HARNESS_CACHE at the old one)"
         )
-    trajectories = load_runs(root, datasets=sorted(set(inventory["dataset"])),
-                             algorithms=sorted(set(inventory["algorithm"])),
-                             columns=None if columns is None else ["run_id", *columns])
-    listed = trajectories["run_id"].isin(set(inventory["run_id"]))
-    if not listed.all():  # copy only when runs are left out: the frame is the report's largest
-        trajectories = trajectories[listed].reset_index(drop=True)
-    loaded = set(trajectories["run_id"].unique())
-    lost = complete[(complete["queries"] > 0) & ~complete["run_id"].isin(loaded)]
-    if len(lost):
-        raise DataIntegrityError(
-            f"{len(lost)} run(s) under {root} are marked complete but their trajectory file is "
-            f"missing or does not match its checksum (e.g. {lost['run_id'].iloc[0]}); re-run "
-            "the sweep into the same directory to recompute them"
-        )
+    trajectories = read_trajectories(
+        stored, columns=None if columns is None else ["run_id", *columns]).to_pandas()
     return SweepResults(root, trajectories, inventory, budget, fidelity, fraction, checksum,
                         seconds)

@@ -7,7 +7,10 @@ Every file is written to a temporary name in the same directory and renamed over
 name, so a reader (or a sweep killed at any moment, even by ``kill -9``) only ever sees whole
 files. The sidecar is written last; a run is complete when its sidecar says
 ``"status": "complete"``, its fingerprint is the one asked for, and the sha256 it records
-matches the Parquet file. Anything else (missing, truncated, failed, stale) is redone.
+matches the Parquet file (and it made at least one query). Anything else (missing,
+truncated, failed, stale) is redone by a sweep. Reading runs back (:func:`read_runs`, the
+one reader every report, gate and loader uses) refuses a damaged file with one line naming
+it and the fix, rather than leaving a run out without a word.
 
 Everything in the sidecar is deterministic except the ``"timing"`` object (wall time, finish
 time): :data:`TIMING_FIELD` is the one field that differs between two identical sweeps.
@@ -27,10 +30,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from nas_harness.benchmarks.datasets import get_dataset
+from nas_harness.benchmarks.errors import DataIntegrityError
 from nas_harness.benchmarks.records import TRAJECTORY_SCHEMA
+from nas_harness.benchmarks.run_identity import (
+    CONFIGURATION_KEYS,
+    configuration_key,
+    configuration_of,
+    describe_difference,
+    parse_sidecar,
+    sidecar_text,
+)
+
+__all__ = [
+    "CONFIGURATION_KEYS", "MISSING", "PARAM_PREFIX", "SIDECAR_FORMAT", "STATUS_COMPLETE",
+    "STATUS_EMPTY", "STATUS_FAILED", "TIMING_FIELD", "RunPaths", "StoredRun", "atomic_write",
+    "complete_record", "configuration_key", "configuration_of", "describe_difference",
+    "is_complete", "iter_sidecars", "load_runs", "load_runs_with_params", "read_run_directory",
+    "read_runs", "read_sidecar", "read_trajectories", "remove_temporaries", "run_paths",
+    "sha256_bytes", "sidecar_text", "write_complete", "write_failed",
+]
 
 SIDECAR_FORMAT = 1
 TIMING_FIELD = "timing"
@@ -62,87 +81,6 @@ def run_paths(out_dir: Path | str, dataset: str, algorithm: str, run: int) -> Ru
 def sha256_bytes(data: bytes) -> str:
     """Hex sha256 of bytes."""
     return hashlib.sha256(data).hexdigest()
-
-
-def _plain(value: Any) -> Any:
-    """``value`` with numpy scalars as Python ones; a float32 as the decimal it was written as.
-
-    ``float(np.float32(0.1))`` is ``0.10000000149011612``; the shortest text that round-trips
-    the float32 (``str``) is ``0.1``, which is what the sidecar should say.
-    """
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(str(value)) if value.dtype.itemsize < 8 else float(value)
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_plain(v) for v in value]
-    return value
-
-
-def sidecar_text(record: Mapping[str, Any]) -> str:
-    """The canonical JSON text of a sidecar (sorted keys, so equal records are equal bytes)."""
-    return json.dumps(_plain(record), sort_keys=True, indent=1, allow_nan=False) + "\n"
-
-
-CONFIGURATION_KEYS: tuple[str, ...] = (
-    "algorithm", "algorithm_name", "params", "dataset", "protocol", "master_seed",
-    "table_checksum",
-)
-
-
-def configuration_of(record: Mapping[str, Any]) -> dict[str, Any]:
-    """What a run shares with every run of its configuration: its identity less the run index.
-
-    ``record`` is a sidecar (or :meth:`RunTask.identity`): label, registry name (a preset
-    included), full parameters, dataset, protocol, master seed and table checksum. Two runs
-    of one label and dataset belong together exactly when these are equal.
-    """
-    seed = record.get("seed")
-    signals = record.get("signals_sha256")  # runs with free signals only
-    return {
-        **({} if signals is None else {"signals_sha256": _plain(signals)}),
-        "algorithm": record.get("algorithm"),
-        "algorithm_name": record.get("algorithm_name", record.get("algorithm")),
-        "params": _plain(record.get("params") or {}),
-        "dataset": record.get("dataset"),
-        "protocol": _plain(record.get("protocol") or {}),
-        "master_seed": seed.get("entropy") if isinstance(seed, Mapping) else None,
-        "table_checksum": record.get("table_checksum", ""),
-    }
-
-
-def configuration_key(config: Mapping[str, Any]) -> str:
-    """A canonical text of a configuration (equal configurations, equal keys)."""
-    return json.dumps(_plain(config), sort_keys=True, separators=(",", ":"))
-
-
-def _flat(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in config.items():
-        if isinstance(value, Mapping):
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
-def describe_difference(stored: Mapping[str, Any], asked: Mapping[str, Any]) -> tuple[str, str]:
-    """Both configurations by the fields that differ: ``("master_seed=0", "master_seed=5")``."""
-    a, b = _flat(stored), _flat(asked)
-    left, right = [], []
-    for key in sorted(set(a) | set(b)):
-        if key in a and key in b and a[key] == b[key]:
-            continue  # (a missing key differs from any value, "<unset>" and None included)
-        x, y = a.get(key, "<unset>"), b.get(key, "<unset>")
-        if key == "table_checksum":
-            x, y = str(x)[:12] + "...", str(y)[:12] + "..."
-        left.append(f"{key}={x}")
-        right.append(f"{key}={y}")
-    return ", ".join(left) or "(identical)", ", ".join(right) or "(identical)"
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -182,24 +120,13 @@ def write_failed(paths: RunPaths, record: Mapping[str, Any]) -> None:
     atomic_write(paths.sidecar, sidecar_text(full).encode("utf-8"))
 
 
-_SIDECAR_KEYS = ("run_id", "algorithm", "dataset", "run", "status")
-
-
 def read_sidecar(path: Path) -> dict[str, Any] | None:
     """A sidecar's record, or None when missing, unreadable or not a run's sidecar.
 
     A JSON file that lacks a run's identity (a stray ``{}``, another tool's file) is not a
-    run: it is treated as absent (the run, if any, is redone; reports skip it).
+    run. A sweep redoes such a run; :func:`read_runs` refuses it unless told to skip it.
     """
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(record, dict) or any(key not in record for key in _SIDECAR_KEYS):
-        return None
-    if not isinstance(record["run"], int) or isinstance(record["run"], bool):
-        return None
-    return record
+    return parse_sidecar(path)[0]
 
 
 MISSING: Any = object()
@@ -210,15 +137,18 @@ def complete_record(paths: RunPaths, fingerprint: str | None = None,
                     verify: bool = True, *, record: Any = MISSING) -> dict[str, Any] | None:
     """The sidecar of a complete run, or None: the completeness rule in one place.
 
-    Complete means: the sidecar says complete, has ``fingerprint`` (when one is given), and
-    (when ``verify``) the Parquet file's sha256 is the one the sidecar recorded. ``record``:
-    the sidecar as :func:`read_sidecar` just returned it, when the caller has read it already
-    (a sweep's check of its directories reads every sidecar once).
+    Complete means: the sidecar says complete, its result has at least one query (when it
+    counts them), has ``fingerprint`` (when one is given), and (when ``verify``) the Parquet
+    file's sha256 is the one the sidecar recorded. ``record``: the sidecar as
+    :func:`read_sidecar` just returned it, when the caller has read it already (a sweep's
+    check of its directories reads every sidecar once).
     """
     if record is MISSING:
         record = read_sidecar(paths.sidecar)
     if record is None or record.get("status") != STATUS_COMPLETE:
         return None
+    if (record.get("result") or {}).get("queries") == 0:
+        return None  # a run that made no query measured nothing
     if fingerprint is not None and record.get("fingerprint") != fingerprint:
         return None
     if verify:
@@ -252,78 +182,178 @@ def remove_temporaries(directories: Iterable[Path]) -> int:
     return removed
 
 
-def iter_sidecars(out_dir: Path | str) -> list[Path]:
-    """Every ``run-NNN.json`` under ``<out>/<dataset>/<algorithm>/``, by dataset, algorithm, run."""
+# -- reading runs back: the one reader ----------------------------------------------------------
+
+STATUS_EMPTY = "empty"
+"""The status :attr:`StoredRun.status` gives a run stored as complete that made no query."""
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """One run as found on disk: its two files and its sidecar's record, read once.
+
+    ``record`` is None only for a damaged sidecar that the reader was told to skip.
+    """
+
+    paths: RunPaths
+    record: dict[str, Any] | None
+
+    @property
+    def complete(self) -> bool:
+        """Whether the sidecar says complete (the rule of :func:`complete_record`, unverified)."""
+        return complete_record(self.paths, verify=False, record=self.record) is not None
+
+    @property
+    def status(self) -> str:
+        """The sidecar's status; :data:`STATUS_EMPTY` for a "complete" run without a query."""
+        if self.record is None:
+            return "unreadable"
+        status = str(self.record.get("status", "unknown"))
+        return STATUS_EMPTY if status == STATUS_COMPLETE and not self.complete else status
+
+
+def _damaged(path: Path, why: str) -> DataIntegrityError:
+    return DataIntegrityError(
+        f"{path} {why}, so it cannot be counted as a run; delete or move it, then re-run "
+        "(a sweep into the same directory recomputes a deleted run)")
+
+
+def read_run_directory(directory: Path, *, skip_damaged: bool = False) -> list[StoredRun]:
+    """The runs of one ``<out>/<dataset>/<algorithm>`` directory, by run number.
+
+    Every ``*.json`` there must be a run's ``run-NNN.json`` sidecar that reads as one: a
+    torn or empty sidecar, or a stray JSON file, raises :class:`DataIntegrityError` naming the
+    file and the fix, so no run goes uncounted without a word. ``skip_damaged`` (a sweep
+    deciding what to redo) keeps a damaged sidecar with ``record=None`` and ignores stray
+    files. Hidden files (a writer's temporaries) are not runs.
+    """
+    if not directory.is_dir():
+        return []
+    found: list[tuple[int, Path]] = []
+    for path in directory.glob("*.json"):
+        if path.name.startswith("."):
+            continue
+        match = _RUN_FILE.match(path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+        elif not skip_damaged:
+            raise _damaged(path, "is not a run's sidecar (those are named run-NNN.json)")
+    runs = []
+    for _, path in sorted(found):
+        record, why = parse_sidecar(path)
+        if record is None and not skip_damaged:
+            raise _damaged(path, why)
+        runs.append(StoredRun(RunPaths(path.with_suffix(".parquet"), path), record))
+    return runs
+
+
+def read_runs(out_dir: Path | str, *, datasets: Iterable[str] | None = None,
+              algorithms: Iterable[str] | None = None,
+              skip_damaged: bool = False) -> list[StoredRun]:
+    """Every run under ``<out>/<dataset>/<algorithm>/``, by dataset, algorithm and run.
+
+    ``datasets`` (aliases accepted) and ``algorithms`` (result labels) restrict what is read;
+    damaged files are refused as :func:`read_run_directory` says.
+    """
     root = Path(out_dir)
     if not root.is_dir():
         return []
-    found = []
-    for path in root.glob("*/*/run-*.json"):
-        match = _RUN_FILE.match(path.name)
-        if match:
-            found.append((path.parent.parent.name, path.parent.name, int(match.group(1)), path))
-    return [path for *_, path in sorted(found)]
+    keep_ds = None if datasets is None else {get_dataset(d).name for d in datasets}
+    keep_algo = None if algorithms is None else set(algorithms)
+    runs: list[StoredRun] = []
+    for directory in sorted(p for p in root.glob("*/*") if p.is_dir()):
+        if (keep_ds is None or directory.parent.name in keep_ds) and \
+                (keep_algo is None or directory.name in keep_algo):
+            runs.extend(read_run_directory(directory, skip_damaged=skip_damaged))
+    return runs
 
 
-def _read_complete_trajectory(sidecar: Path, columns: list[str] | None) -> Any:
-    """One complete run's trajectory as an Arrow table, or None (failed, torn or stale)."""
+def iter_sidecars(out_dir: Path | str) -> list[Path]:
+    """Every ``run-NNN.json`` under ``<out>/<dataset>/<algorithm>/``, by dataset, algorithm, run."""
+    return [run.paths.sidecar for run in read_runs(out_dir, skip_damaged=True)]
+
+
+def _read_trajectory(run: StoredRun, columns: list[str] | None) -> Any:
+    """A complete run's trajectory as an Arrow table, or None (missing, torn or stale)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    record = complete_record(RunPaths(sidecar.with_suffix(".parquet"), sidecar), verify=False)
-    if record is None:
-        return None
+    assert run.record is not None
     try:
-        data = sidecar.with_suffix(".parquet").read_bytes()
+        data = run.paths.parquet.read_bytes()
     except OSError:
         return None
-    if sha256_bytes(data) != record["result"].get("parquet_sha256"):
+    if sha256_bytes(data) != run.record["result"].get("parquet_sha256"):
         return None
     return pq.ParquetFile(pa.BufferReader(data), pre_buffer=False).read(columns=columns)
 
 
-def load_runs(out_dir: Path | str, *, datasets: Iterable[str] | None = None,
-              algorithms: Iterable[str] | None = None,
-              columns: Sequence[str] | None = None, threads: int | None = None) -> Any:
-    """All complete runs under ``out_dir`` as one pandas DataFrame (one row per query).
+def _schema(columns: Sequence[str] | None) -> tuple[Any, list[str] | None]:
+    """The Arrow schema of ``columns`` (in schema order) and their names; all when None."""
+    import pyarrow as pa
 
-    Columns are :data:`nas_harness.benchmarks.records.TRAJECTORY_COLUMNS` (or ``columns``, a
-    subset, in
-    that order: a report needs five of the sixteen, and leaving out the string column
-    ``arch`` halves the memory of a large sweep), rows ordered by dataset, algorithm, run
-    and query. Failed, truncated or half-written runs are left out (their Parquet file's
-    checksum must match the sidecar's). ``datasets`` (aliases accepted) and ``algorithms``
-    (result labels) restrict what is read. Files are read and checked by ``threads`` threads
-    (default: the cores; hashing and Parquet decoding release the GIL); the result does not
-    depend on it.
+    if columns is None:
+        return TRAJECTORY_SCHEMA, None
+    unknown = sorted(set(columns) - set(TRAJECTORY_SCHEMA.names))
+    if unknown:
+        raise ValueError(f"unknown trajectory column(s) {unknown}; choose from "
+                         f"{', '.join(TRAJECTORY_SCHEMA.names)}")
+    wanted = [name for name in TRAJECTORY_SCHEMA.names if name in set(columns)]
+    return pa.schema([TRAJECTORY_SCHEMA.field(name) for name in wanted]), wanted
+
+
+def read_trajectories(runs: Sequence[StoredRun], *, columns: Sequence[str] | None = None,
+                      threads: int | None = None, skip_damaged: bool = False) -> Any:
+    """The trajectories of the complete runs among ``runs`` as one Arrow table, in their order.
+
+    A run whose sidecar says complete but whose Parquet file is missing or does not match the
+    checksum the sidecar records raises :class:`DataIntegrityError` naming the file (skipped
+    with ``skip_damaged``). Files are read and checked by ``threads`` threads (default: the
+    cores, never more than ``runs``; hashing and Parquet decoding release the GIL); the
+    result does not depend on it.
     """
     import pyarrow as pa
 
-    if columns is not None:
-        unknown = sorted(set(columns) - set(TRAJECTORY_SCHEMA.names))
-        if unknown:
-            raise ValueError(f"unknown trajectory column(s) {unknown}; choose from "
-                             f"{', '.join(TRAJECTORY_SCHEMA.names)}")
-        wanted = [name for name in TRAJECTORY_SCHEMA.names if name in set(columns)]
-    schema = TRAJECTORY_SCHEMA if columns is None else pa.schema(
-        [TRAJECTORY_SCHEMA.field(name) for name in wanted])
-    keep_ds = None if datasets is None else {get_dataset(d).name for d in datasets}
-    keep_algo = None if algorithms is None else set(algorithms)
-    sidecars = [sidecar for sidecar in iter_sidecars(out_dir)
-                if (keep_ds is None or sidecar.parent.parent.name in keep_ds)
-                and (keep_algo is None or sidecar.parent.name in keep_algo)]
-    names = None if columns is None else wanted
-    n_threads = max(1, min(threads or os.cpu_count() or 1, len(sidecars) or 1))
+    schema, names = _schema(columns)
+    complete = [run for run in runs if run.complete]
+    n_threads = max(1, min(threads or os.cpu_count() or 1, len(runs) or 1))
     if n_threads == 1:
-        read = [_read_complete_trajectory(sidecar, names) for sidecar in sidecars]
+        read = [_read_trajectory(run, names) for run in complete]
     else:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(n_threads) as pool:
-            read = list(pool.map(lambda s: _read_complete_trajectory(s, names), sidecars))
+            read = list(pool.map(lambda run: _read_trajectory(run, names), complete))
+    lost = [run for run, table in zip(complete, read, strict=True) if table is None]
+    if lost and not skip_damaged:
+        more = f" (and {len(lost) - 1} more)" if len(lost) > 1 else ""
+        raise DataIntegrityError(
+            f"{lost[0].paths.parquet} is missing or does not match the checksum in its "
+            f"sidecar{more}; re-run the sweep into the same directory to recompute it (or "
+            "delete the run's two files)")
     tables = [t.cast(schema) for t in read if t is not None]
-    table = pa.concat_tables(tables) if tables else schema.empty_table()
-    return table.to_pandas()
+    return pa.concat_tables(tables) if tables else schema.empty_table()
+
+
+def load_runs(out_dir: Path | str, *, datasets: Iterable[str] | None = None,
+              algorithms: Iterable[str] | None = None,
+              columns: Sequence[str] | None = None, threads: int | None = None,
+              skip_damaged: bool = False) -> Any:
+    """All complete runs under ``out_dir`` as one pandas DataFrame (one row per query).
+
+    Columns are :data:`nas_harness.benchmarks.records.TRAJECTORY_COLUMNS` (or ``columns``, a
+    subset, in that order: a report needs five of the sixteen, and leaving out the string
+    column ``arch`` halves the memory of a large sweep), rows ordered by dataset, algorithm,
+    run and query. Failed runs are left out. A damaged run (torn or stray sidecar, missing
+    or torn trajectory) raises :class:`DataIntegrityError` naming the file and the fix, or
+    with ``skip_damaged`` is left out. ``datasets`` (aliases accepted) and ``algorithms``
+    (result labels) restrict what is read; ``threads`` as :func:`read_trajectories`.
+    """
+    _schema(columns)  # unknown columns are refused before any file is read
+    runs = read_runs(out_dir, datasets=datasets, algorithms=algorithms,
+                     skip_damaged=skip_damaged)
+    return read_trajectories(runs, columns=columns, threads=threads,
+                             skip_damaged=skip_damaged).to_pandas()
 
 
 PARAM_PREFIX = "param_"
@@ -340,14 +370,15 @@ def load_runs_with_params(out_dir: Path | str, *, datasets: Iterable[str] | None
     """
     import pandas as pd
 
-    runs = load_runs(out_dir, datasets=datasets, algorithms=algorithms)
+    stored = read_runs(out_dir, datasets=datasets, algorithms=algorithms)
+    runs = read_trajectories(stored).to_pandas()
     rows = []
-    for sidecar in iter_sidecars(out_dir):
-        record = read_sidecar(sidecar)
-        if record is None or record.get("status") != STATUS_COMPLETE:
+    for run in stored:
+        if not run.complete:
             continue
-        config = configuration_of(record)
-        row: dict[str, Any] = {"run_id": record.get("run_id"),
+        assert run.record is not None
+        config = configuration_of(run.record)
+        row: dict[str, Any] = {"run_id": run.record.get("run_id"),
                                "algorithm_name": config["algorithm_name"],
                                "master_seed": config["master_seed"]}
         protocol = config["protocol"] if isinstance(config["protocol"], Mapping) else {}

@@ -25,23 +25,37 @@ CHANNEL_OPTIONS: tuple[int, ...] = (8, 16, 24, 32, 40, 48, 56, 64)
 NUM_LAYERS = 5
 
 
+def place_values(num_options: Sequence[int] | np.ndarray) -> np.ndarray:
+    """The weight of each layer's option ordinal in an index: ``index = positions @ weights``.
+
+    The first layer is the most significant digit (the official NATS-Bench order), so the
+    weight of layer ``l`` is the product of the option counts of the layers after it. The one
+    place the encoding is written: the space, the algorithms' index arithmetic and the
+    adapters all use it. Read-only.
+    """
+    sizes = np.asarray(num_options, dtype=np.int64)
+    weights = np.cumprod(np.r_[sizes[1:], 1][::-1])[::-1].astype(np.int64)
+    weights.flags.writeable = False
+    return weights
+
+
 @dataclass(frozen=True)
 class SearchSpace:
     """A product space: every layer picks one option; options are sorted ascending."""
 
     options: tuple[tuple[int, ...], ...]
     _weights: np.ndarray = field(init=False, repr=False, compare=False)
+    _sizes: np.ndarray = field(init=False, repr=False, compare=False)
     _lookup: tuple[dict[int, int], ...] = field(init=False, repr=False, compare=False)
     _size: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.options or any(len(opts) == 0 for opts in self.options):
             raise ValueError("every layer needs at least one option")
-        sizes = [len(opts) for opts in self.options]
-        weights = np.ones(len(sizes), dtype=np.int64)
-        for layer in range(len(sizes) - 2, -1, -1):
-            weights[layer] = weights[layer + 1] * sizes[layer + 1]
-        object.__setattr__(self, "_weights", weights)
+        sizes = np.array([len(opts) for opts in self.options], dtype=np.int64)
+        sizes.flags.writeable = False
+        object.__setattr__(self, "_sizes", sizes)
+        object.__setattr__(self, "_weights", place_values(sizes))
         lookup = tuple({value: pos for pos, value in enumerate(opts)} for opts in self.options)
         object.__setattr__(self, "_lookup", lookup)
         object.__setattr__(self, "_size", int(np.prod(sizes)))  # hot: checked on every query
@@ -57,6 +71,16 @@ class SearchSpace:
         return tuple(len(opts) for opts in self.options)
 
     @property
+    def sizes(self) -> np.ndarray:
+        """Number of options of each layer as a read-only int64 array."""
+        return self._sizes
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Place value of each layer's option ordinal (:func:`place_values`), read-only."""
+        return self._weights
+
+    @property
     def size(self) -> int:
         """Number of architectures in the space."""
         return self._size
@@ -69,9 +93,7 @@ class SearchSpace:
     def positions(self, indices: int | Sequence[int] | np.ndarray) -> np.ndarray:
         """Option ordinals per layer, shape ``(n, layers)`` (or ``(layers,)`` for a scalar)."""
         idx = self.check_indices(indices)
-        sizes = np.asarray(self.num_options, dtype=np.int64)
-        pos = (idx[..., None] // self._weights) % sizes
-        return pos
+        return (idx[..., None] // self._weights) % self._sizes
 
     def from_positions(self, positions: Sequence[int] | np.ndarray) -> np.ndarray:
         """Indices of option ordinals ``(n, layers)``; inverse of :meth:`positions`."""
@@ -80,9 +102,9 @@ class SearchSpace:
             raise InvalidArchitectureError(
                 f"expected {self.num_layers} layer positions, got shape {pos.shape}"
             )
-        sizes = np.asarray(self.num_options, dtype=np.int64)
-        if np.any(pos < 0) or np.any(pos >= sizes):
-            raise InvalidArchitectureError(f"option positions out of range 0..{max(sizes) - 1}")
+        if np.any(pos < 0) or np.any(pos >= self._sizes):
+            raise InvalidArchitectureError(
+                f"option positions out of range 0..{int(self._sizes.max()) - 1}")
         return pos @ self._weights
 
     # -- channels -------------------------------------------------------------------------------

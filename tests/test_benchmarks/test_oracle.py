@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from nas_harness.benchmarks import oracle as oracle_module
 from nas_harness.benchmarks.errors import (
     BudgetExhaustedError,
     DataIntegrityError,
@@ -10,7 +11,7 @@ from nas_harness.benchmarks.errors import (
     ProtocolError,
     UnknownNameError,
 )
-from nas_harness.benchmarks.oracle import _COLUMN_CACHE, Oracle, _python_columns
+from nas_harness.benchmarks.oracle import Oracle, _PerTable, _python_columns
 from nas_harness.benchmarks.protocol import Protocol, SearchContext
 from nas_harness.benchmarks.space import SSS, SearchSpace
 from nas_harness.benchmarks.table import DatasetTable
@@ -125,6 +126,15 @@ def test_scalar_query_rejects_bad_indices_without_charging():
     oracle = Oracle(synthetic_table(), Protocol("cifar10", budget=3))
     with pytest.raises(InvalidArchitectureError, match="outside"):
         oracle.query(40000)
+    for edge in (SSS.size, -1):  # one past the last index, on both routes
+        with pytest.raises(InvalidArchitectureError, match=f"index {edge} is outside 0..32767"):
+            oracle.query(edge)
+        with pytest.raises(InvalidArchitectureError, match=f"index {edge} is outside 0..32767"):
+            oracle.evaluate([edge])
+    assert oracle.query(SSS.size - 1) == oracle.table.valid_acc[-1]
+    assert oracle.query(0) == oracle.table.valid_acc[0]
+    assert oracle.used == 2
+    oracle = Oracle(synthetic_table(), Protocol("cifar10", budget=3))
     with pytest.raises(TypeError):
         oracle.query(1.5)
     assert oracle.used == 0 and len(oracle.log.index) == 0
@@ -185,16 +195,37 @@ def test_partial_table_refuses_architectures_without_data_and_charges_nothing():
     assert oracle.used == 3 and oracle.log.index.tolist() == [2, 3, 4]
 
 
-def test_column_cache_is_per_table_and_never_stale():
+def test_column_cache_is_per_table():
     a, b = synthetic_table(), synthetic_table(hp12=True)
     cols = _python_columns(a)
     assert _python_columns(a) is cols  # built once per table
     assert cols.valid_acc == a.valid_acc.tolist() and cols.flops == a.flops.tolist()
-    # an entry left under b's id by another (freed) table must not be served for b
-    _COLUMN_CACHE[id(b)] = (a, cols)
     fresh = _python_columns(b)
     assert fresh is not cols and fresh.valid_acc == b.valid_acc.tolist()
     assert _python_columns(b) is fresh
+
+
+def test_per_table_memo_is_bounded_and_drops_the_oldest():
+    memo = _PerTable(2)
+    tables = [synthetic_table() for _ in range(3)]
+    made = []
+
+    def make(k):
+        return lambda: made.append(k) or k
+
+    assert [memo.get(t, "x", make(k)) for k, t in enumerate(tables)] == [0, 1, 2]
+    assert len(memo) == 2 and made == [0, 1, 2]
+    assert memo.get(tables[2], "x", make(9)) == 2          # kept
+    assert memo.get(tables[1], "x", make(9)) == 1
+    assert memo.get(tables[1], "y", make(7)) == 7          # another key of the same table
+    assert memo.get(tables[0], "x", make(8)) == 8          # dropped first, so made again
+    assert len(memo) == 2 and made == [0, 1, 2, 7, 8]
+
+
+def test_the_oracles_memos_stay_bounded_over_many_tables():
+    for _ in range(20):
+        Oracle(synthetic_table(), Protocol("cifar10", budget=1)).query(0)
+    assert len(oracle_module._COLUMNS) <= 8 and len(oracle_module._CONTEXTS) <= 16
 
 
 def test_scalar_query_flags_duplicates_and_feasibility_at_the_boundary():

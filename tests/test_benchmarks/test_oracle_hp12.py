@@ -173,3 +173,27 @@ def test_presets_carry_their_sources() -> None:
     with pytest.raises(UnknownNameError, match="natsbench"):
         get_preset("nasbench")
     assert HP12_SEEDS == (777, 888, 999)
+
+
+def test_a_run_that_ends_before_its_first_query_is_an_error_not_a_complete_run() -> None:
+    from nas_harness.algorithms.search_loop import AlgorithmContractError
+
+    table = hp12_table(missing=0.0)
+    quickest = float(np.nanmin(table.hp12_time))
+    protocol = Protocol("cifar10", budget=5, fidelity="12", budget_seconds=quickest / 2)
+    oracle = Oracle(table, protocol, rng=np.random.default_rng(0))
+    with pytest.raises(ProtocolError, match=(
+            r"^the time budget of [0-9.e+]+ simulated seconds ended before Fixed's first query "
+            r"finished; give a larger --budget-seconds$")):
+        run_search(Fixed(np.arange(5), 1), oracle)
+    assert oracle.used == 0
+    oracle = Oracle(table, Protocol("cifar10", budget=5, fidelity="12"),
+                    rng=np.random.default_rng(0))
+    with pytest.raises(AlgorithmContractError, match=(
+            r"^Fixed.ask proposed no architecture before its first query, so the run measured "
+            "nothing")):
+        run_search(Fixed(np.empty(0, dtype=np.int64), 1), oracle)
+    # one query is enough to be a run
+    oracle = Oracle(table, Protocol("cifar10", budget=5, fidelity="12"),
+                    rng=np.random.default_rng(0))
+    assert run_search(Fixed(np.array([7]), 1), oracle).index.tolist() == [7]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nas_harness.benchmarks import run_files as rf
+from nas_harness.benchmarks import run_identity
+from nas_harness.benchmarks.errors import DataIntegrityError
 from nas_harness.benchmarks.records import TRAJECTORY_SCHEMA, table_from_columns, to_parquet_bytes
+from nas_harness.benchmarks.run_identity import plain_json
 
 ABC_SHA256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"  # FIPS 180-2
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -68,7 +72,7 @@ def test_sha256_of_known_bytes():
 
 
 def test_plain_turns_numpy_into_python_and_float32_into_its_decimal():
-    out = rf._plain({1: np.int64(3), "f32": np.float32(0.1), "f16": np.float16(0.5),
+    out = plain_json({1: np.int64(3), "f32": np.float32(0.1), "f16": np.float16(0.5),
                      "f64": np.float64(0.1), "b": np.bool_(True), "t": (1, np.int32(2)),
                      "a": np.array([1.5, 2.5]), "s": "x", "n": None, "i": 4, "f": 0.25,
                      "nested": {"k": [np.float32(1.1)]}})
@@ -79,13 +83,13 @@ def test_plain_turns_numpy_into_python_and_float32_into_its_decimal():
     assert type(out["1"]) is int and type(out["b"]) is bool and type(out["f64"]) is float
     assert type(out["f32"]) is float and type(out["t"][1]) is int
     assert type(out["a"]) is list and type(out["t"]) is list
-    assert type(rf._plain(np.bool_(False))) is bool and rf._plain(np.bool_(False)) is False
-    assert rf._plain(True) is True and rf._plain(False) is False
+    assert type(plain_json(np.bool_(False))) is bool and plain_json(np.bool_(False)) is False
+    assert plain_json(True) is True and plain_json(False) is False
 
 
 def test_plain_keeps_a_float64_exactly():
     x = np.float64(1) / 3
-    assert rf._plain(x) == 1 / 3 and type(rf._plain(x)) is float
+    assert plain_json(x) == 1 / 3 and type(plain_json(x)) is float
 
 
 @pytest.mark.skipif(np.finfo(np.longdouble).nmant < 63, reason="long double is a double here")
@@ -93,7 +97,7 @@ def test_plain_rounds_a_long_double_to_the_nearest_double_not_via_its_text():
     # 1 + 11 * 2**-53 lies halfway between two doubles: rounding the value itself gives the
     # even one, 1 + 6 * 2**-52; its shortest text 1.0000000000000012212 rounds down instead
     x = np.longdouble(1) + 11 * np.longdouble(2) ** -53
-    assert rf._plain(x) == 1 + 6 * 2.0 ** -52 == 1.0000000000000013
+    assert plain_json(x) == 1 + 6 * 2.0 ** -52 == 1.0000000000000013
 
 
 def test_sidecar_text_is_sorted_indented_and_refuses_nan():
@@ -197,8 +201,9 @@ def test_describe_difference_of_identical_configurations():
 
 
 def test_flat_joins_nested_keys_with_dots():
-    assert rf._flat({"a": {"b": {"c": 1}, "d": [1]}, "e": 2}) == {"a.b.c": 1, "a.d": [1], "e": 2}
-    assert rf._flat({}) == {}
+    assert run_identity._flat({"a": {"b": {"c": 1}, "d": [1]}, "e": 2}) == {
+        "a.b.c": 1, "a.d": [1], "e": 2}
+    assert run_identity._flat({}) == {}
 
 
 # -- writing ------------------------------------------------------------------------------------
@@ -492,7 +497,7 @@ def _ids(frame):
 
 
 def test_load_runs_reads_complete_runs_in_order(sweep):
-    runs = rf.load_runs(sweep)
+    runs = rf.load_runs(sweep, skip_damaged=True)
     assert list(runs.columns) == TRAJECTORY_SCHEMA.names
     assert _ids(runs) == ["ImageNet16-120/rea/000", "cifar10/random/000", "cifar10/random/001",
                           "cifar10/rea/000", "cifar100/rea/001"]
@@ -510,7 +515,7 @@ def test_load_runs_reads_complete_runs_in_order(sweep):
     ([], None, []), (None, [], []), (["cifar100"], ["random"], []),
 ])
 def test_load_runs_filters(sweep, datasets, algorithms, expected):
-    runs = rf.load_runs(sweep, datasets=datasets, algorithms=algorithms)
+    runs = rf.load_runs(sweep, skip_damaged=True, datasets=datasets, algorithms=algorithms)
     assert _ids(runs) == expected
     assert list(runs.columns) == TRAJECTORY_SCHEMA.names
 
@@ -520,19 +525,74 @@ def test_load_runs_of_nothing_is_an_empty_frame_with_the_schema(tmp_path):
     assert len(runs) == 0 and list(runs.columns) == TRAJECTORY_SCHEMA.names
 
 
-def test_load_runs_skips_a_parquet_that_vanishes_after_its_sidecar_is_read(sweep, monkeypatch):
-    real = rf.complete_record
+def test_load_runs_refuses_a_damaged_run_naming_the_file_unless_asked_to_skip(sweep):
+    with pytest.raises(DataIntegrityError) as exc:
+        rf.load_runs(sweep)
+    message = str(exc.value)
+    assert message.startswith(f"{sweep / 'cifar10' / 'rea' / 'run-003.parquet'} is missing or "
+                              "does not match the checksum in its sidecar (and 1 more); re-run")
+    assert "\n" not in message
+    kept = _ids(rf.load_runs(sweep, skip_damaged=True))
+    assert "cifar10/rea/003" not in kept and "cifar10/rea/004" not in kept and len(kept) == 5
 
-    def then_vanish(paths, fingerprint=None, verify=True):
-        record = real(paths, fingerprint, verify)
-        if record is not None and paths.sidecar.stem == "run-001" and \
-                paths.directory.name == "random":
-            paths.parquet.unlink(missing_ok=True)
-        return record
 
-    monkeypatch.setattr(rf, "complete_record", then_vanish)
-    assert "cifar10/random/001" not in _ids(rf.load_runs(sweep))
-    assert "cifar10/random/000" in _ids(rf.load_runs(sweep))
+def test_load_runs_refuses_a_parquet_that_vanishes_after_its_sidecar_is_read(sweep,
+                                                                             monkeypatch):
+    real = rf.read_runs
+
+    def then_vanish(*args, **kwargs):
+        runs = real(*args, **kwargs)
+        rf.run_paths(sweep, "cifar10", "random", 1).parquet.unlink(missing_ok=True)
+        return runs
+
+    monkeypatch.setattr(rf, "read_runs", then_vanish)
+    with pytest.raises(DataIntegrityError, match=r"random.run-001\.parquet is missing"):
+        rf.load_runs(sweep, datasets=["cifar10"], algorithms=["random"])
+    assert _ids(rf.load_runs(sweep, skip_damaged=True)) == [
+        "ImageNet16-120/rea/000", "cifar10/random/000", "cifar10/rea/000", "cifar100/rea/001"]
+
+
+@pytest.mark.parametrize(("name", "text", "why"), [
+    ("run-000.json", None, r"is not valid JSON \(truncated\?"),           # torn sidecar
+    ("run-005.json", "", "is empty"),
+    ("run-005.json", "  \n", "is empty"),
+    ("run-005.json", "{}", "is not a run's sidecar"),
+    ("run-005.json", '{"run_id": 1}', "is not a run's sidecar"),
+    ("notes.json", "", r"is not a run's sidecar \(those are named run-NNN\.json\)"),
+    ("run-x.json", "{}", "is not a run's sidecar"),
+])
+def test_read_runs_refuses_a_damaged_or_stray_sidecar_in_one_line(tmp_path, name, text, why):
+    out = tmp_path / "runs"
+    good = _store_run(out, "cifar10", "rea", 0)
+    _store_run(out, "cifar10", "rea", 1)
+    path = out / "cifar10" / "rea" / name
+    path.write_text(good.sidecar.read_text()[:-20] if text is None else text)
+    with pytest.raises(DataIntegrityError) as exc:
+        rf.read_runs(out)
+    message = str(exc.value)
+    assert message.startswith(f"{path} ") and re.search(why, message)
+    assert "delete or move it, then re-run" in message and "\n" not in message
+    with pytest.raises(DataIntegrityError, match=re.escape(str(path))):
+        rf.load_runs(out)
+    # asked to skip (what a sweep does before redoing runs): a torn sidecar is kept unread
+    skipped = rf.read_runs(out, skip_damaged=True)
+    assert [r.paths.sidecar.name for r in skipped] == sorted(
+        {"run-000.json", "run-001.json"} | ({name} if rf._RUN_FILE.match(name) else set()))
+    assert [r.record is None for r in skipped].count(True) == (1 if name.startswith("run-")
+                                                                and name != "run-x.json" else 0)
+    # another dataset is not read when it is not asked for
+    assert rf.read_runs(out, datasets=["cifar100"]) == []
+
+
+def test_a_run_stored_complete_without_a_query_is_not_complete(tmp_path):
+    out = tmp_path / "runs"
+    paths = _store_run(out, "cifar10", "rea", 0, n=0, record_extra={"result": {"queries": 0}})
+    _store_run(out, "cifar10", "rea", 1, record_extra={"result": {"queries": 2}})
+    assert rf.complete_record(paths) is None and not rf.is_complete(paths)
+    (empty, full) = rf.read_runs(out)
+    assert (empty.complete, empty.status) == (False, rf.STATUS_EMPTY)
+    assert (full.complete, full.status) == (True, "complete")
+    assert _ids(rf.load_runs(out)) == ["cifar10/rea/001"]
 
 
 def test_load_runs_with_params_adds_the_configuration(tmp_path):
@@ -544,7 +604,11 @@ def test_load_runs_with_params_adds_the_configuration(tmp_path):
                                                            "seed": {"entropy": 4}})
     _store_run(out, "cifar10", "random", 1, status="failed",
                record_extra={"params": {"other": 1}})
-    (out / "cifar10" / "random" / "run-009.json").write_text("{}")
+    stray = out / "cifar10" / "random" / "run-009.json"
+    stray.write_text("{}")
+    with pytest.raises(DataIntegrityError, match=r"run-009\.json is not a run's sidecar"):
+        rf.load_runs_with_params(out)
+    stray.unlink()
     runs = rf.load_runs_with_params(out)
     assert len(runs) == 4
     assert set(runs.columns) == set(TRAJECTORY_SCHEMA.names) | {
@@ -586,7 +650,7 @@ def test_load_runs_hashes_each_trajectory_once(sweep, monkeypatch):
         return real(data)
 
     monkeypatch.setattr(rf, "sha256_bytes", counting)
-    runs = rf.load_runs(sweep, threads=1)
+    runs = rf.load_runs(sweep, skip_damaged=True, threads=1)
     # six complete sidecars whose Parquet file is there (one of them torn): one hash each
     assert len(hashed) == 6 and len(_ids(runs)) == 5
 
@@ -594,10 +658,10 @@ def test_load_runs_hashes_each_trajectory_once(sweep, monkeypatch):
 # -- columns and threads ------------------------------------------------------------------------
 
 def test_load_runs_columns_in_schema_order(sweep):
-    full = rf.load_runs(sweep, threads=1)
+    full = rf.load_runs(sweep, skip_damaged=True, threads=1)
     for threads in (1, 4):
         some = rf.load_runs(sweep, columns=["query", "incumbent_test_acc", "run_id"],
-                            threads=threads)
+                            threads=threads, skip_damaged=True)
         assert list(some.columns) == ["run_id", "query", "incumbent_test_acc"]
         pd.testing.assert_frame_equal(some, full[["run_id", "query", "incumbent_test_acc"]])
     arch = rf.load_runs(sweep, columns=("arch",), datasets=["cifar100"])
@@ -612,9 +676,9 @@ def test_load_runs_columns_of_nothing(tmp_path):
 
 def test_load_runs_refuses_unknown_columns(sweep):
     with pytest.raises(ValueError, match=r"unknown trajectory column\(s\) \['bogus'\]"):
-        rf.load_runs(sweep, columns=["query", "bogus"])
+        rf.load_runs(sweep, skip_damaged=True, columns=["query", "bogus"])
     with pytest.raises(ValueError, match="run_id, algorithm, dataset, run, query"):
-        rf.load_runs(sweep, columns=["Query"])
+        rf.load_runs(sweep, skip_damaged=True, columns=["Query"])
 
 
 @pytest.fixture
@@ -635,11 +699,12 @@ def pools(monkeypatch):
 
 
 def test_load_runs_threads_asked_for_never_more_than_files(sweep, pools):
-    one = rf.load_runs(sweep, threads=1)  # 8 sidecars under sweep
+    one = rf.load_runs(sweep, skip_damaged=True, threads=1)  # 8 sidecars under sweep
     assert pools == []
     for threads, expected in ((3, 3), (50, 8), (None, 7)):
         pools.clear()
-        pd.testing.assert_frame_equal(rf.load_runs(sweep, threads=threads), one)
+        pd.testing.assert_frame_equal(rf.load_runs(sweep, threads=threads, skip_damaged=True),
+                                      one)
         assert pools == [expected]
     pools.clear()
     rf.load_runs(sweep, threads=4, datasets=["cifar100"])  # one file: no pool
@@ -649,7 +714,7 @@ def test_load_runs_threads_asked_for_never_more_than_files(sweep, pools):
 
 def test_load_runs_without_a_core_count_reads_in_one_thread(sweep, pools, monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: None)
-    assert len(rf.load_runs(sweep)) == 11 and pools == []
+    assert len(rf.load_runs(sweep, skip_damaged=True)) == 11 and pools == []
 
 
 # -- load_runs_with_params, more ----------------------------------------------------------------

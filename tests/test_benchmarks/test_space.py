@@ -70,3 +70,21 @@ def test_small_custom_space():
     assert space.size == 6
     expected = ["1:10", "1:20", "2:10", "2:20", "3:10", "3:20"]
     assert space.format_many(space.all_indices()) == expected
+
+
+def test_place_values_are_the_one_encoding():
+    from nas_harness.benchmarks.space import place_values
+
+    assert place_values((8, 8, 8, 8, 8)).tolist() == [4096, 512, 64, 8, 1]
+    assert place_values((3, 4, 2)).tolist() == [8, 2, 1]
+    assert place_values((5,)).tolist() == [1]
+    small = SearchSpace(options=((1, 2, 3), (10, 20, 30, 40), (7, 9)))
+    assert small.weights.tolist() == [8, 2, 1] and small.sizes.tolist() == [3, 4, 2]
+    every = small.all_indices()
+    assert (small.positions(every) @ small.weights).tolist() == every.tolist()
+    assert small.positions(every)[-1].tolist() == [2, 3, 1]
+    assert SSS.weights.tolist() == [4096, 512, 64, 8, 1]
+    with pytest.raises(ValueError):
+        SSS.weights[0] = 1  # shared by every algorithm: read-only
+    with pytest.raises(ValueError):
+        SSS.sizes[0] = 1

@@ -511,11 +511,11 @@ class GateBroken(GateToy):
 
 
 class GateQuitter(GateToy):
-    """Stops at once in about half the runs, else after three proposals."""
+    """Stops after one proposal in about half the runs, else after three."""
 
     def __init__(self, context, rng, params=None):
         super().__init__(context, rng, params)
-        self._stop = 0 if rng.random() < 0.5 else 3
+        self._stop = 1 if rng.random() < 0.5 else 3
 
     def ask(self, max_batch):
         return super().ask(max_batch) if self._next < self._stop else np.empty(0, np.int64)
@@ -556,10 +556,10 @@ def test_runs_that_stop_early_still_count_and_the_budget_is_the_sweeps(registere
     gate.bless(tmp_path / "b.json", spec, tmp_path / "runs", table=table, checkpoints=(3, 20),
                workers=1)
     entries = json.loads((tmp_path / "b.json").read_text())["entries"]
-    # every run counts, the ones that made no query included; 20 is a checkpoint although
+    # every run counts, the ones that stopped after one query included; 20 is a checkpoint although
     # no run went past query 3
     assert [(e["query"], e["n_runs"]) for e in entries] == [(3, 6), (20, 6)]
-    assert 1 <= entries[0]["n"] < 6 and entries[1]["values"] == entries[0]["values"]
+    assert entries[0]["n"] == 6 and entries[1]["values"] == entries[0]["values"]
 
 
 def test_sweep_summary_agrees_with_the_run_files_and_reuses_them(toy_algorithm, table,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import textwrap
 from functools import lru_cache
 from pathlib import Path
@@ -160,20 +161,33 @@ def test_one_missing_data_file_is_named(tmp_path):
 
 # -- runs directories -------------------------------------------------------------------------
 
-def test_a_stray_empty_sidecar_is_not_a_run(tmp_path):
+def test_a_stray_or_torn_sidecar_stops_the_report_naming_it_and_the_sweep_goes_on(tmp_path):
     from nas_harness.analysis.runs import load_results
 
     out = tmp_path / "runs"
     spec = SweepSpec(algorithms=("t_random",), datasets=("cifar10",), runs=2, budget=5)
     assert run_sweep(spec, out, plugins=[plugin_path()], table=TABLE, progress=False,
                      workers=1).ok
-    (out / "cifar10" / "t_random" / "run-099.json").write_text("{}")
+    stray = out / "cifar10" / "t_random" / "run-099.json"
+    stray.write_text("")
+    with pytest.raises(DataIntegrityError, match=(
+            f"^{re.escape(str(stray))} is empty, so it cannot be counted as a run; delete or "
+            "move it, then re-run")):
+        load_results(out)
     (out / "cifar10" / "t_random" / "run-098.json").write_text('{"run_id": 1}')
-    results = load_results(out)
-    assert sorted(results.inventory["run"]) == [0, 1]
     again = run_sweep(spec, out, plugins=[plugin_path()], table=TABLE, progress=False,
                       workers=1)
-    assert again.skipped == 2 and not again.outcomes
+    assert again.skipped == 2 and not again.outcomes  # a sweep only redoes its own runs
+    stray.unlink()
+    (out / "cifar10" / "t_random" / "run-098.json").unlink()
+    torn = out / "cifar10" / "t_random" / "run-001.json"
+    torn.write_text(torn.read_text()[:40])
+    with pytest.raises(DataIntegrityError, match=f"^{re.escape(str(torn))} is not valid JSON"):
+        load_results(out)
+    assert [o.run_id for o in run_sweep(spec, out, plugins=[plugin_path()], table=TABLE,
+                                        progress=False, workers=1).outcomes] == [
+        "cifar10/t_random/001"]  # the sweep redoes the torn run
+    assert sorted(load_results(out).inventory["run"]) == [0, 1]
 
 
 # -- messages that misled ---------------------------------------------------------------------

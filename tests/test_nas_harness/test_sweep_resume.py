@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sweep_fixtures import plugin_path, synthetic_table, tree
 
+from nas_harness.benchmarks.errors import DataIntegrityError
 from nas_harness.benchmarks.run_files import load_runs, run_paths
 from nas_harness.sweep import LOCK_NAME, ConfigurationConflict, SweepSpec, run_sweep
 
@@ -59,7 +60,9 @@ def test_missing_truncated_and_stale_runs_are_redone(tmp_path, plugin):
     p[2].sidecar.write_text('{"status": "comp')                   # torn sidecar
     q.sidecar.unlink()                                            # sidecar never written
     (q.directory / ".run-001.parquet.tmp-x1").write_bytes(b"half")  # a killed writer's leftover
-    assert len(load_runs(out)) == 8 * 30  # the damaged runs are not loaded
+    with pytest.raises(DataIntegrityError, match=r"run-002\.json is not valid JSON"):
+        load_runs(out)  # a reader refuses damaged runs, naming the file
+    assert len(load_runs(out, skip_damaged=True)) == 8 * 30  # or leaves them out when asked
     again = sweep(out, plugin)
     assert sorted(o.run_id for o in again.outcomes) == sorted(
         ["cifar10/t_hill/000", "cifar10/t_hill/001", "cifar10/t_hill/002",

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nas_harness.benchmarks.run_files import STATUS_COMPLETE, iter_sidecars, read_sidecar
+from nas_harness.benchmarks.run_files import read_runs
 
 
 @dataclass(frozen=True)
@@ -45,9 +45,9 @@ def collect(runs_dir: Path | str, datasets: Iterable[str] | None = None) -> list
     wanted = set(datasets) if datasets is not None else None
     seconds: dict[str, list[float]] = defaultdict(list)
     queries: dict[str, list[int]] = defaultdict(list)
-    for path in iter_sidecars(runs_dir):
-        record = read_sidecar(path)
-        if record is None or record.get("status") != STATUS_COMPLETE:
+    for run in read_runs(runs_dir):
+        record = run.record
+        if record is None or not run.complete:
             continue
         if wanted is not None and record.get("dataset") not in wanted:
             continue

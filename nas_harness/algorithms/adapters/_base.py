@@ -140,8 +140,7 @@ class LibraryAdapter(BudgetedAlgorithm):
             raise AlgorithmUnavailableError(f"algorithm {self.name!r} is {missing}")
         self._seed = int(rng.integers(0, SEED_HIGH))
         self._feasible = context.flops <= context.max_flops
-        sizes = np.asarray(context.space.num_options, dtype=np.int64)
-        self._weights = np.cumprod(np.r_[sizes[1:], 1][::-1])[::-1]  # index = pos @ weights
+        self._weights = context.space.weights  # index = pos @ weights
         # option value -> ordinal, per layer (libraries speak in channel counts)
         self._ordinal = [{v: i for i, v in enumerate(opts)} for opts in context.space.options]
         self._told: list[float] = []

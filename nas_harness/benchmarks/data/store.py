@@ -31,13 +31,12 @@ from nas_harness.benchmarks.data.build_official import (
     is_official_archive,
 )
 from nas_harness.benchmarks.data.build_public import build_from_public_exports, public_sources
-from nas_harness.benchmarks.data.paths import (
-    ENV_DATA,
-    cache_dir,
-    env_data_dir,
-    fetched_sources_dir,
-    table_files,
+from nas_harness.benchmarks.data.locate import (
+    HOW_TO_GET_DATA,
+    missing_table_hint,
+    resolve_source_dir,
 )
+from nas_harness.benchmarks.data.paths import cache_dir, table_files
 from nas_harness.benchmarks.data.sources import (
     FIX_HINT,
     PUBLIC_FILES,
@@ -59,22 +58,7 @@ HP12_TIME_COLUMNS = tuple(f"hp12_time_{seed}" for seed in HP12_SEEDS)
 OPTIONAL_COLUMNS = (*HP12_COLUMNS, "hp12_train_time", "hp12_eval_time", "latency",
                     *HP12_TIME_COLUMNS)
 BASE_COLUMNS = ("valid_acc", "test_acc", "params", "flops", "available")
-HOW_TO_GET_DATA = (
-    "get the benchmark data in one of three ways: `nas-harness data fetch` (downloads the "
-    "pinned public exports, ~9 MB, and builds the table), or "
-    f"`export {ENV_DATA}=/path/to/natsbench_sss` (a directory with monet/ and "
-    "lightonai_contrastive_embeddings/), or `nas-harness data build --from DIR`"
-)
 SIDECAR_KEYS = ("builder", "partial", "checksum", "sources", "datasets", "columns")
-
-
-def missing_table_hint() -> str:
-    """How to get a table, for the data this process can see (the env variable may be set)."""
-    data = env_data_dir()
-    if data is not None:
-        return (f"{ENV_DATA} is set ({data}): build the table from it with `nas-harness data "
-                f"build --from {data}` (any command needing the table also builds it)")
-    return HOW_TO_GET_DATA
 
 
 REBUILD_HINT = "rebuild it with `nas-harness data build --from DIR` (or `nas-harness data fetch`)"
@@ -275,20 +259,6 @@ def read_table(cache: str | Path | None = None) -> BenchmarkTable:
 
 
 # -- the entry point --------------------------------------------------------------------------
-def resolve_source_dir(data_dir: str | Path | None = None,
-                       cache: str | Path | None = None) -> Path | None:
-    """Where raw sources are: ``data_dir``, ``NAS_HARNESS_DATA``, or the fetched sources."""
-    explicit = Path(data_dir).expanduser() if data_dir is not None else env_data_dir()
-    if explicit is not None:
-        if not explicit.is_dir():
-            origin = "data_dir" if data_dir is not None else ENV_DATA
-            raise DataNotFoundError(f"{origin}={explicit} is not a directory; "
-                                    f"{HOW_TO_GET_DATA}")
-        return explicit
-    fetched = fetched_sources_dir(cache)
-    return fetched if has_public_exports(fetched) else None
-
-
 def build_from_dir(source: str | Path, *, allow_partial: bool = False,
                    progress: bool = False, workers: int | None = None) -> BenchmarkTable:
     """Build from a directory of public exports or from an official archive (auto-detected).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -116,8 +117,28 @@ def test_no_data_anywhere(tmp_path: Path) -> None:
 
 def test_data_env_not_a_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("NAS_HARNESS_DATA", str(tmp_path / "nope"))
-    with pytest.raises(DataNotFoundError, match=r"NAS_HARNESS_DATA=.*is not a directory"):
+    with pytest.raises(DataNotFoundError, match=(
+            rf"^NAS_HARNESS_DATA={re.escape(str(tmp_path / 'nope'))} is not a directory; point "
+            r"NAS_HARNESS_DATA at a natsbench_sss directory or `unset NAS_HARNESS_DATA`, then "
+            r"get the benchmark data")):
         load_table(cache_dir=tmp_path / "c")
+    assert not (tmp_path / "c" / "table").exists()
+
+
+def test_a_stale_data_env_names_itself_when_a_good_cache_is_there(
+        table, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    save_table(table, tmp_path / "c")
+    monkeypatch.setenv("NAS_HARNESS_DATA", str(tmp_path / "moved"))
+    with pytest.raises(DataNotFoundError) as info:
+        load_table(cache_dir=tmp_path / "c")
+    assert str(info.value) == (
+        f"NAS_HARNESS_DATA={tmp_path / 'moved'} is not a directory, so the cached table in "
+        f"{(tmp_path / 'c' / 'table').resolve()} is not used either; `unset NAS_HARNESS_DATA` "
+        "to use that table, or point NAS_HARNESS_DATA at a natsbench_sss directory")
+    monkeypatch.delenv("NAS_HARNESS_DATA")
+    _assert_same(load_table(cache_dir=tmp_path / "c"), table)  # the fix it names works
+    with pytest.raises(DataNotFoundError, match=r"^data_dir=.*moved is not a directory; get"):
+        load_table(data_dir=tmp_path / "moved", cache_dir=tmp_path / "c")
 
 
 def test_builds_caches_and_memoises(data_dir: Path, monkeypatch: pytest.MonkeyPatch,
