@@ -62,7 +62,7 @@ def _tolerance(text: str) -> float:
 
 def add_commands(subparsers: Any) -> None:
     """Register ``report``, ``check`` and ``bless``."""
-    from nas_harness.cli.run import DefaultsFormatter
+    from nas_harness.cli.options import DefaultsFormatter
 
     rep = subparsers.add_parser(
         "report", help="figures, tables, summary.md and a self-contained report.html",
