@@ -99,11 +99,10 @@ def connect(scheduler: str, timeout: float) -> Any:
     quiet.setLevel(logging.CRITICAL)  # its own retry messages would repeat the one line
     try:
         return Client(scheduler, set_as_default=False, timeout=timeout)
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError):
         raise HarnessError(
-            f"no Dask scheduler answered at {scheduler} within {timeout:g} s "
-            f"({type(exc).__name__}); start one with `dask scheduler`, check the address, "
-            "or raise --scheduler-timeout") from None
+            f"no Dask scheduler answered at {scheduler} within {timeout:g} s; start one with "
+            "`dask scheduler`, check the address, or raise --scheduler-timeout") from None
     finally:
         quiet.setLevel(level)
 

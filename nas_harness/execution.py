@@ -18,6 +18,7 @@ from nas_harness.task import DEFAULT_RUN_TIMEOUT
 __all__ = [
     "DEFAULT_SCHEDULER_TIMEOUT",
     "SCHEDULER_SCHEMES",
+    "ExecutionError",
     "ExecutionOptions",
     "check_scheduler_address",
 ]

@@ -140,7 +140,8 @@ def run_sweep(spec: SweepSpec, out_dir: Path | str, *, workers: int | None = Non
               plugins: Iterable[str | Path] = (), table: BenchmarkTable | None = None,
               lock_timeout: float = 0.0,
               run_timeout: float | None = DEFAULT_RUN_TIMEOUT,
-              scheduler_timeout: float = DEFAULT_SCHEDULER_TIMEOUT) -> SweepResult:
+              scheduler_timeout: float = DEFAULT_SCHEDULER_TIMEOUT,
+              execution: ExecutionOptions | None = None) -> SweepResult:
     """Run every not-yet-complete run of ``spec`` and store it under ``out_dir``.
 
     Args:
@@ -159,6 +160,8 @@ def run_sweep(spec: SweepSpec, out_dir: Path | str, *, workers: int | None = Non
         run_timeout: seconds after which a run is stopped and recorded as failed (None: no
             limit).
         scheduler_timeout: seconds to wait for the Dask scheduler to answer.
+        execution: the five options above as one record already checked (the command line
+            builds it before loading the table); then those five are left at their defaults.
 
     Returns:
         The summary; ``result.ok`` is False when some run failed (the others are stored).
@@ -174,7 +177,13 @@ def run_sweep(spec: SweepSpec, out_dir: Path | str, *, workers: int | None = Non
     """
     start = time.perf_counter()
     out = _out_path(out_dir)
-    execution = ExecutionOptions(workers, scheduler, scheduler_timeout, run_timeout, progress)
+    loose = (workers, scheduler, scheduler_timeout, run_timeout, progress)
+    if execution is None:
+        execution = ExecutionOptions(*loose)
+    elif loose != (None, None, DEFAULT_SCHEDULER_TIMEOUT, DEFAULT_RUN_TIMEOUT, True):
+        raise TypeError("run_sweep takes execution=ExecutionOptions(...) or workers, "
+                        "scheduler, scheduler_timeout, run_timeout and progress, not both")
+    progress = execution.progress
     if table is None:
         note("loading the benchmark table (built and cached on first use)", progress)
         table = default_table()

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import argparse
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nas_harness.execution import ExecutionOptions
 
 __all__ = [
     "DefaultsFormatter",
@@ -18,10 +21,10 @@ __all__ = [
     "GivenAction",
     "add_execution_args",
     "add_protocol_args",
+    "execution_options",
     "fraction",
     "names",
     "positive_seconds",
-    "scheduler_address",
     "seconds",
     "time_budget",
 ]
@@ -119,16 +122,6 @@ def time_budget(text: str) -> float | dict[str, float]:
         ) from None
 
 
-def scheduler_address(text: str) -> str:
-    """``--scheduler``: a Dask scheduler address of the form ``[scheme://]host:port``."""
-    from nas_harness.execution import check_scheduler_address
-
-    try:
-        return check_scheduler_address(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def names(values: list[str] | None) -> list[str]:
     """Repeated and comma-separated names, in order, without repeats."""
     out: list[str] = []
@@ -137,6 +130,18 @@ def names(values: list[str] | None) -> list[str]:
             if name.strip() and name.strip() not in out:
                 out.append(name.strip())
     return out
+
+
+def execution_options(args: argparse.Namespace) -> ExecutionOptions:
+    """The execution flags (:func:`add_execution_args`) as one checked record, before any work.
+
+    A malformed ``--scheduler`` address or a bad ``--workers`` is one line here.
+    """
+    from nas_harness.execution import ExecutionOptions
+
+    return ExecutionOptions(workers=args.workers, scheduler=args.scheduler,
+                            scheduler_timeout=args.scheduler_timeout,
+                            run_timeout=args.run_timeout, progress=not args.no_progress)
 
 
 def add_protocol_args(parser: argparse.ArgumentParser) -> None:
@@ -165,7 +170,7 @@ def add_execution_args(parser: argparse.ArgumentParser, out_help: str) -> None:
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                         help="local worker processes (default: all cores, also the cap; 1 = "
                              "in this process, where a run that exits ends the sweep)")
-    parser.add_argument("--scheduler", metavar="ADDR", default=None, type=scheduler_address,
+    parser.add_argument("--scheduler", metavar="ADDR", default=None,
                         help="run on an existing Dask cluster, e.g. tcp://host:8786 "
                              "(results are gathered to --out)")
     parser.add_argument("--scheduler-timeout", type=positive_seconds,

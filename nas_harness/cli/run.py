@@ -25,12 +25,14 @@ from nas_harness.cli.options import (
     GivenAction,
     add_execution_args,
     add_protocol_args,
+    execution_options,
     fraction,
     names,
 )
 
 if TYPE_CHECKING:
     from nas_harness.benchmarks.table import BenchmarkTable
+    from nas_harness.execution import ExecutionOptions
     from nas_harness.experiment import SweepSpec
     from nas_harness.experiment_file import Experiment
     from nas_harness.sweep import SweepResult
@@ -267,24 +269,22 @@ def _check_table(table: BenchmarkTable, spec: SweepSpec, protocol: str | None,
             "NATS-sss-v1_0-50262-simple.tar` (README: Using the official archive)")
 
 
-def run_experiment(experiment: Experiment, args: argparse.Namespace, *,
-                   allow_synthetic: bool) -> SweepResult:
-    """Run ``experiment`` as the execution flags of ``args`` say; print the summary.
+def run_experiment(experiment: Experiment, execution: ExecutionOptions, *, force: bool,
+                   protocol: str | None, allow_synthetic: bool) -> SweepResult:
+    """Run ``experiment`` as ``execution`` says; print the summary.
 
     The table is the one ``NAS_HARNESS_DATA`` names, refused when synthetic (unless
-    ``allow_synthetic``) or without the hp=12 data the protocol needs.
+    ``allow_synthetic``) or without the hp=12 data the protocol (``--protocol`` name, for the
+    message) needs.
     """
     from nas_harness import sweep
     from nas_harness.progress import note
 
-    note("loading the benchmark table (built and cached on first use)", not args.no_progress)
+    note("loading the benchmark table (built and cached on first use)", execution.progress)
     table = sweep.default_table()
-    _check_table(table, experiment.spec, args.protocol, allow_synthetic)
-    result = sweep.run_sweep(experiment.spec, experiment.output, workers=args.workers,
-                             scheduler=args.scheduler,
-                             scheduler_timeout=args.scheduler_timeout, force=args.force,
-                             progress=not args.no_progress, plugins=experiment.plugins,
-                             table=table, run_timeout=args.run_timeout)
+    _check_table(table, experiment.spec, protocol, allow_synthetic)
+    result = sweep.run_sweep(experiment.spec, experiment.output, force=force,
+                             plugins=experiment.plugins, table=table, execution=execution)
     print(result.describe(), file=sys.stderr if result.failures else sys.stdout)
     if result.failures:
         print(f"nas-harness: {len(result.failures)} of {result.total} runs failed; re-run the "
@@ -293,7 +293,9 @@ def run_experiment(experiment: Experiment, args: argparse.Namespace, *,
 
 
 def _run(args: argparse.Namespace) -> int:
-    result = run_experiment(_run_experiment(args), args, allow_synthetic=True)
+    execution = execution_options(args)
+    result = run_experiment(_run_experiment(args), execution, force=args.force,
+                            protocol=args.protocol, allow_synthetic=True)
     if result.failures:
         return 1
     if args.experiment:
@@ -302,8 +304,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
+    execution = execution_options(args)
     experiment = _reproduce_experiment(args)
-    result = run_experiment(experiment, args, allow_synthetic=args.allow_synthetic)
+    result = run_experiment(experiment, execution, force=args.force, protocol=args.protocol,
+                            allow_synthetic=args.allow_synthetic)
     if result.failures:
         print("nas-harness: the report is not built while runs are missing", file=sys.stderr)
         return 1
