@@ -217,7 +217,7 @@ class SweepSpec:
 
 def reproduce_spec(runs: int = 100, budget: int = DEFAULT_BUDGET,
                    master_seed: int = 0) -> SweepSpec:
-    """The paper's experiment: five algorithms, three datasets, FLOPs <= 50% of the largest."""
+    """The paper's experiment: :data:`PAPER_ALGORITHMS`, three datasets, FLOPs <= 50%."""
     return SweepSpec(algorithms=PAPER_ALGORITHMS, datasets=DATASET_NAMES, runs=runs,
                      budget=budget, fidelity="90", max_flops_fraction=DEFAULT_FLOPS_FRACTION,
                      master_seed=master_seed)

@@ -98,8 +98,9 @@ def add_commands(subparsers: Any) -> None:
         "reproduce", help="the paper's experiment (experiments/paper.toml): 6 algorithms x 3 "
                           "datasets x 100 runs, then the figures and the report",
         formatter_class=DefaultsFormatter,
-        description="Run experiments/paper.toml -- LayerNAS, random search, regularized "
-                    "evolution, PPO and REINFORCE, 100 runs of 500 queries each on CIFAR-10, "
+        description="Run experiments/paper.toml -- LayerNAS (the paper's and the harness's "
+                    "stand-in), random search, regularized evolution, PPO and REINFORCE, 100 "
+                    "runs of 500 queries each on CIFAR-10, "
                     "CIFAR-100 and ImageNet16-120 with FLOPs at most 50% of the largest "
                     "model -- then the report of exactly those runs (whatever else sits in "
                     "the runs directory). A second call does no work.")
