@@ -22,7 +22,6 @@ from nas_harness.task import (
     PluginSource,
     RunOutcome,
     RunTimeoutError,
-    StorageError,
     execute_task,
     failed_payload,
     load_plugin_sources,
@@ -32,7 +31,6 @@ from nas_harness.task import (
 
 __all__ = [
     "capped_workers",
-    "check_out_dir",
     "default_workers",
     "execute_runs",
 ]
@@ -166,24 +164,6 @@ def capped_workers(workers: int | None) -> tuple[int | None, str]:
         return cores, (f"--workers {workers} is more than the {cores} CPU cores available; "
                        f"using {cores} worker processes")
     return workers, ""
-
-
-def check_out_dir(out_dir: Path) -> None:
-    """Refuse, before any work, an output directory that cannot hold runs (one line)."""
-    import tempfile
-
-    out = Path(out_dir)
-    blocker = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
-    if blocker is not None:
-        raise StorageError(f"--out {out} cannot be a directory: {blocker} is a file; "
-                           "choose another --out")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
-            pass
-    except OSError as exc:
-        raise StorageError(f"--out {out} is not writable ({exc.strerror or exc}); choose a "
-                           "writable directory or fix its permissions") from None
 
 
 def execute_runs(pending: Sequence[tuple[RunTask, str]], table: BenchmarkTable,

@@ -19,8 +19,8 @@ from nas_harness.benchmarks.run_files import (
     read_sidecar,
     run_paths,
 )
-from nas_harness.executors import check_out_dir
 from nas_harness.plan import SweepPlan
+from nas_harness.task import StorageError
 
 LOCK_NAME = ".nas-harness.lock"
 
@@ -29,6 +29,7 @@ __all__ = [
     "ConfigurationConflict",
     "DirectoryBusy",
     "check_configurations",
+    "check_out_dir",
     "lock_directory",
 ]
 
@@ -114,6 +115,24 @@ def check_configurations(plan: SweepPlan, out_dir: Path, *, force: bool = False,
         if seen is not None:
             seen.pop(sidecar, None)
     return len(doomed)
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse, before any work, an output directory that cannot hold runs (one line)."""
+    import tempfile
+
+    out = Path(out_dir)
+    blocker = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise StorageError(f"--out {out} cannot be a directory: {blocker} is a file; "
+                           "choose another --out")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise StorageError(f"--out {out} is not writable ({exc.strerror or exc}); choose a "
+                           "writable directory or fix its permissions") from None
 
 
 def lock_directory(out: Path, timeout: float) -> Any:
