@@ -24,18 +24,18 @@ from distributed.diagnostics.plugin import WorkerPlugin
 
 from nas_harness.benchmarks.errors import HarnessError
 from nas_harness.benchmarks.table import BenchmarkTable
-from nas_harness.executors import (
-    _SHARED_PROCESS,
+from nas_harness.runner import RunTask
+from nas_harness.task import (
     PluginSource,
     RunOutcome,
     RunPayload,
-    _load_plugin_sources,
     execute_task,
     failed_payload,
+    load_plugin_sources,
+    share_process_random,
     store_payload,
     timeout_message,
 )
-from nas_harness.runner import RunTask
 
 _STATE: dict[str, dict[str, Any]] = {}
 
@@ -52,8 +52,8 @@ class SweepState(WorkerPlugin):
 
     def setup(self, worker: Any) -> None:
         """Load the plugins and keep the table under the sweep's key."""
-        _SHARED_PROCESS["python_random"] = True
-        _load_plugin_sources(self.plugins)
+        share_process_random()
+        load_plugin_sources(self.plugins)
         _STATE[self.key] = {"table": self.table, "versions": self.versions}
 
     def teardown(self, worker: Any) -> None:
@@ -88,19 +88,33 @@ def _lost_message(exc: BaseException) -> str:
     return f"the run was lost on the Dask cluster: {type(exc).__name__}: {exc}"
 
 
+def connect(scheduler: str, timeout: float) -> Any:
+    """A client of the scheduler at ``scheduler``; one line if none answers within ``timeout``."""
+    import logging
+
+    from distributed import Client
+
+    quiet = logging.getLogger("distributed")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # its own retry messages would repeat the one line
+    try:
+        return Client(scheduler, set_as_default=False, timeout=timeout)
+    except (OSError, TimeoutError):
+        raise HarnessError(
+            f"no Dask scheduler answered at {scheduler} within {timeout:g} s; start one with "
+            "`dask scheduler`, check the address, or raise --scheduler-timeout") from None
+    finally:
+        quiet.setLevel(level)
+
+
 def run_dask(pending: list[tuple[RunTask, str]], table: BenchmarkTable,
              versions: Mapping[str, str], plugins: tuple[PluginSource, ...], out_dir: Path,
-             scheduler: str, timeout: float | None, tick: Callable[[int], None]
-             ) -> Iterator[RunOutcome]:
+             scheduler: str, timeout: float | None, tick: Callable[[int], None], *,
+             connect_timeout: float) -> Iterator[RunOutcome]:
     """Execute ``pending`` on the cluster at ``scheduler``; store and yield each outcome."""
-    from distributed import Client, as_completed
+    from distributed import as_completed
 
-    try:
-        # the connect timeout is Dask's ``distributed.comm.timeouts.connect`` (30 s default)
-        client = Client(scheduler, set_as_default=False)
-    except OSError as exc:
-        raise HarnessError(f"cannot connect to the Dask scheduler at {scheduler!r} ({exc}); "
-                           "start one with `dask scheduler` or check the address") from exc
+    client = connect(scheduler, connect_timeout)
     key = f"nas-harness-sweep-{uuid.uuid4().hex}"
     try:
         client.register_plugin(SweepState(key, table, versions, plugins), name=key)

@@ -1,282 +1,39 @@
-"""Executing runs: one run in any process, and the executors that spread a sweep's runs.
+"""The executors that spread a sweep's runs: in this process, a local pool, or Dask.
 
-:func:`execute_task` turns a :class:`RunTask` into a :class:`RunPayload` (Parquet bytes and
-sidecar record) by the same code in every process, and :func:`store_payload` writes it, so the
-in-process, local-pool and Dask executors all produce the same bytes. :func:`execute_runs`
-picks the executor and shows progress. Worker entry points (``_init_worker``, ``_pool_chunk``,
-``_dask_chunk``) are module-level functions so the forkserver pool and Dask can pickle them by
-module path.
+Every executor runs a task with :func:`nas_harness.task.execute_task` and stores it with
+:func:`nas_harness.task.store_payload`, so the choice changes speed and isolation, never the
+bytes. :func:`execute_runs` picks the executor and shows progress. Worker entry points
+(``_init_worker``, ``_pool_run``) are module-level functions so the forkserver pool can pickle
+them by module path.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
 import os
-import time
-import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from nas_harness.algorithms.registry import get_algorithm, load_plugin, parse_params
 from nas_harness.benchmarks.errors import HarnessError
-from nas_harness.benchmarks.records import summary, to_parquet_bytes
-from nas_harness.benchmarks.run_files import (
-    TIMING_FIELD,
-    run_paths,
-    sidecar_text,
-    write_complete,
-    write_failed,
-)
 from nas_harness.benchmarks.table import BenchmarkTable
-from nas_harness.runner import RunTask, search
+from nas_harness.execution import ExecutionOptions
+from nas_harness.runner import RunTask, warm_up
+from nas_harness.task import (
+    PluginSource,
+    RunOutcome,
+    RunTimeoutError,
+    execute_task,
+    failed_payload,
+    load_plugin_sources,
+    store_payload,
+    timeout_message,
+)
 
 __all__ = [
-    "PluginSource",
-    "RunOutcome",
-    "RunPayload",
+    "capped_workers",
     "default_workers",
     "execute_runs",
-    "execute_task",
-    "store_payload",
 ]
-
-
-# -- executing and storing one run (identical in every process) ------------------------------
-
-@dataclass(frozen=True)
-class PluginSource:
-    """A plugin file and its text, so workers on other machines can load it too."""
-
-    path: str
-    source: bytes
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    """What became of one executed run (the files hold the details)."""
-
-    run_id: str
-    status: str
-    wall_s: float
-    error: str = ""
-
-
-@dataclass(frozen=True)
-class RunPayload:
-    """A run's result before it is stored: Parquet bytes (None if failed) and sidecar record."""
-
-    task: RunTask
-    parquet: bytes | None
-    record: dict[str, Any]
-
-    @property
-    def outcome(self) -> RunOutcome:
-        """The summary the parent keeps."""
-        error = self.record.get("error", {})
-        line = f"{error.get('type', '')}: {error.get('message', '')}" if error else ""
-        return RunOutcome(self.task.run_id, "failed" if self.parquet is None else "complete",
-                          float(self.record[TIMING_FIELD]["wall_s"]), line)
-
-
-_PLUGINS_LOADED: set[str] = set()
-
-
-def _load_plugin_sources(plugins: Iterable[PluginSource]) -> None:
-    """Load plugins in this process (once each); a copy is written where the path is absent."""
-    import tempfile
-
-
-    for plugin in plugins:
-        digest = hashlib.sha256(plugin.source).hexdigest()
-        if digest in _PLUGINS_LOADED:
-            continue
-        path = Path(plugin.path)
-        try:
-            same = path.is_file() and path.read_bytes() == plugin.source
-        except OSError:
-            same = False
-        if not same:  # a remote worker: load the shipped text from a private copy
-            directory = Path(tempfile.gettempdir()) / "nas-harness-plugins" / digest[:16]
-            directory.mkdir(parents=True, exist_ok=True)
-            path = directory / Path(plugin.path).name
-            if not path.is_file():
-                path.write_bytes(plugin.source)
-        load_plugin(path)
-        _PLUGINS_LOADED.add(digest)
-
-
-class RunTimeoutError(HarnessError, TimeoutError):
-    """A run took longer than the sweep's run timeout."""
-
-
-class GlobalRandomStateError(HarnessError, RuntimeError):
-    """A run used (or reseeded) the global ``random`` or ``np.random`` state."""
-
-
-class StorageError(HarnessError, OSError):
-    """A run's files could not be written (read-only or full disk, permissions)."""
-
-
-DEFAULT_RUN_TIMEOUT = 600.0
-"""Seconds a run may take before it is stopped and recorded as failed (``--run-timeout``)."""
-
-GLOBAL_RANDOM_RULE = (
-    "the run used the global random state (`random` or `np.random.*`); the determinism rule "
-    "is that every random choice comes from the injected generator: draw from `self.rng`"
-)
-
-
-def timeout_message(timeout: float) -> str:
-    """The one line a run stopped by the run timeout is recorded with."""
-    return (f"the run took longer than the run timeout of {timeout:g} s and was stopped; "
-            "raise --run-timeout if it is really that slow")
-
-
-# A Dask worker runs tasks in threads beside its own, which use Python's ``random`` (retry
-# jitter): there only ``np.random``'s global state is compared, and nothing is reset.
-_SHARED_PROCESS = {"python_random": False}
-_CANARY_SEED = 0x5EEDCA9A  # the global states a run starts from, to see even a reseed
-
-
-def _global_random_states() -> tuple[Any, Any]:
-    import random
-
-    import numpy as np
-
-    return random.getstate(), np.random.get_state(legacy=False)  # noqa: NPY002 - comparing
-
-
-def _same_random_states(before: tuple[Any, Any], after: tuple[Any, Any]) -> bool:
-    import numpy as np
-
-    if before[0] != after[0] and not _SHARED_PROCESS["python_random"]:
-        return False
-    a, b = before[1], after[1]
-    return (a["bit_generator"] == b["bit_generator"] and a["has_gauss"] == b["has_gauss"]
-            and a["gauss"] == b["gauss"] and a["state"]["pos"] == b["state"]["pos"]
-            and np.array_equal(a["state"]["key"], b["state"]["key"]))
-
-
-@contextmanager
-def _watch_global_random() -> Iterator[None]:
-    """Raise :class:`GlobalRandomStateError` when the body changed a global random state.
-
-    In a process of its own the run starts from fixed canary states (so even reseeding to
-    the same seed twice is seen) and the caller's states are put back afterwards.
-    """
-    import random
-
-    import numpy as np
-
-    own = not _SHARED_PROCESS["python_random"]
-    saved = _global_random_states()
-    if own:
-        random.seed(_CANARY_SEED)
-        np.random.seed(_CANARY_SEED)  # noqa: NPY002 - the canary, restored below
-    before = _global_random_states()
-    try:
-        yield
-        if not _same_random_states(before, _global_random_states()):
-            raise GlobalRandomStateError(GLOBAL_RANDOM_RULE)
-    finally:
-        if own:
-            random.setstate(saved[0])
-            np.random.set_state(saved[1])  # noqa: NPY002 - restoring the caller's state
-
-
-def _guarded_search(task: RunTask, table: BenchmarkTable, cls: Any, params: Any) -> Any:
-    """``search`` with numerical errors raised and the global random state watched.
-
-    Overflow, invalid operations (NaN) and division by zero raise ``FloatingPointError`` (and
-    any other ``RuntimeWarning`` is an error) instead of turning the run's numbers into NaN
-    silently; underflow (a number too small to represent, rounded to 0) stays allowed.
-    """
-    import warnings
-
-    import numpy as np
-
-    with _watch_global_random(), warnings.catch_warnings(), \
-            np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-        warnings.simplefilter("error", RuntimeWarning)
-        return search(task, table[task.dataset], cls, params)
-
-
-def execute_task(task: RunTask, table: BenchmarkTable, versions: Mapping[str, str],
-                 fingerprint: str) -> RunPayload:
-    """Run one task; an exception becomes a failed payload with its traceback (never raised).
-
-    ``sys.exit`` inside the algorithm fails the run too; only ``KeyboardInterrupt`` passes.
-    """
-    start = time.perf_counter()
-    parquet: bytes | None = None
-    record = _base_record(task, versions, fingerprint)
-    try:
-        cls = get_algorithm(task.algorithm_name)
-        library = cls.provenance()  # an adapter's library: imported here, versions recorded
-        if library:
-            record["library"] = library
-        params = parse_params(cls, task.params_dict)
-        trajectory = _guarded_search(task, table, cls, params)
-        parquet = to_parquet_bytes(trajectory)
-        record["result"] = summary(trajectory)
-        sidecar_text(record)  # a value JSON cannot hold (NaN) fails the run, not the store
-    except (Exception, SystemExit) as exc:
-        parquet = None
-        record.pop("result", None)
-        record["error"] = {"type": type(exc).__name__, "message": str(exc),
-                           "traceback": traceback.format_exc()}
-    record[TIMING_FIELD] = _timing(time.perf_counter() - start)
-    return RunPayload(task, parquet, record)
-
-
-def _base_record(task: RunTask, versions: Mapping[str, str], fingerprint: str
-                 ) -> dict[str, Any]:
-    return {
-        "format": 1,
-        **task.identity(versions.get("table_checksum", "")),
-        "fingerprint": fingerprint,
-        "versions": dict(versions),
-    }
-
-
-def _timing(wall_s: float) -> dict[str, Any]:
-    return {"wall_s": round(wall_s, 6), "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-
-
-def failed_payload(task: RunTask, versions: Mapping[str, str], fingerprint: str,
-                   error_type: str, message: str, wall_s: float) -> RunPayload:
-    """The payload of a run that ended outside the algorithm (its process died, a timeout)."""
-    record = _base_record(task, versions, fingerprint)
-    record["error"] = {"type": error_type, "message": message, "traceback": ""}
-    record[TIMING_FIELD] = _timing(wall_s)
-    return RunPayload(task, None, record)
-
-
-def store_payload(out_dir: Path, payload: RunPayload) -> RunOutcome:
-    """Write a payload's files (Parquet first, sidecar last; both atomic).
-
-    Raises:
-        StorageError: the files cannot be written (full or read-only disk, permissions); the
-            runs stored before are kept, so the same command resumes once that is fixed.
-    """
-    task = payload.task
-    paths = run_paths(out_dir, task.dataset, task.algorithm, task.run)
-    try:
-        if payload.parquet is None:
-            write_failed(paths, payload.record)
-        else:
-            write_complete(paths, payload.parquet, payload.record)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise StorageError(
-            f"cannot write run {task.run_id} under {out_dir} ({reason}); free disk space or "
-            "fix the permissions (or choose another --out), then re-run the same command: "
-            "the runs already stored are kept") from None
-    return payload.outcome
 
 
 # -- worker-side state ------------------------------------------------------------------------
@@ -287,11 +44,9 @@ _WORKER: dict[str, Any] = {}
 def _init_worker(table: BenchmarkTable, versions: Mapping[str, str],
                  plugins: tuple[PluginSource, ...], out_dir: str) -> None:
     """Pool initializer: keep the table (loaded once per worker) and load the plugins."""
-    from nas_harness.runner import _arch_strings
-
     _WORKER.update(table=table, versions=dict(versions), out_dir=Path(out_dir))
-    _load_plugin_sources(plugins)
-    _arch_strings()  # built once here, so the first run's timeout does not pay for it
+    load_plugin_sources(plugins)
+    warm_up()  # built once here, so the first run's timeout does not pay for it
 
 
 def _pool_run(job: tuple[RunTask, str]) -> RunOutcome:
@@ -411,66 +166,41 @@ def capped_workers(workers: int | None) -> tuple[int | None, str]:
     return workers, ""
 
 
-def check_out_dir(out_dir: Path) -> None:
-    """Refuse, before any work, an output directory that cannot hold runs (one line)."""
-    import tempfile
-
-    out = Path(out_dir)
-    blocker = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
-    if blocker is not None:
-        raise StorageError(f"--out {out} cannot be a directory: {blocker} is a file; "
-                           "choose another --out")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
-            pass
-    except OSError as exc:
-        raise StorageError(f"--out {out} is not writable ({exc.strerror or exc}); choose a "
-                           "writable directory or fix its permissions") from None
-
-
 def execute_runs(pending: Sequence[tuple[RunTask, str]], table: BenchmarkTable,
                  versions: Mapping[str, str], plugins: tuple[PluginSource, ...],
-                 out_dir: Path, *, workers: int | None = None, scheduler: str | None = None,
-                 progress: bool = True, run_timeout: float | None = DEFAULT_RUN_TIMEOUT
-                 ) -> list[RunOutcome]:
+                 out_dir: Path, execution: ExecutionOptions) -> list[RunOutcome]:
     """Execute and store every ``(task, fingerprint)`` of ``pending``; outcomes as they finish.
 
     A Dask ``scheduler`` address wins. Otherwise ``workers=1`` runs in this process (no
     start-up cost, but a run that kills its process takes the sweep with it), and anything
     else in supervised worker processes (default: one per core, capped at the cores with a
-    warning): a run whose process dies, or that runs past ``run_timeout`` seconds, is recorded
+    warning): a run whose process dies, or that runs past the run timeout, is recorded
     as failed with the cause and the others go on. Every executor writes the same files, so
-    the choice changes only speed and isolation.
+    the choice changes only speed and isolation. ``out_dir`` is the caller's, checked and
+    locked.
     """
     import warnings
 
     todo = list(pending)
-    check_out_dir(out_dir)
-    if run_timeout is not None and not (math.isfinite(run_timeout) and run_timeout > 0):
-        raise HarnessError(f"the run timeout must be a positive number of seconds, got "
-                           f"{run_timeout!r}")
-    in_process = workers == 1  # asked for; a cap down to one core still isolates the runs
-    workers, warning = capped_workers(workers)
-    if warning and not scheduler:
+    timeout = execution.run_timeout
+    in_process = execution.workers == 1  # asked for; a cap to one core still isolates runs
+    workers, warning = capped_workers(execution.workers)
+    if warning and not execution.scheduler:
         warnings.warn(warning, UserWarning, stacklevel=2)
-    bar = _progress(len(todo), progress)
+    bar = _progress(len(todo), execution.progress)
     try:
-        if scheduler:
-            try:
-                from nas_harness.dask_executor import run_dask
-            except ImportError as exc:  # pragma: no cover - a declared dependency
-                raise HarnessError("--scheduler needs dask.distributed: pip install "
-                                   "'dask[distributed]'") from exc
+        if execution.scheduler:
+            from nas_harness.dask_executor import run_dask
 
-            stream = run_dask(todo, table, versions, plugins, out_dir, scheduler, run_timeout,
-                              bar.update)
+            stream = run_dask(todo, table, versions, plugins, out_dir, execution.scheduler,
+                              timeout, bar.update,
+                              connect_timeout=execution.scheduler_timeout)
         elif in_process:
-            stream = _run_in_process(todo, table, versions, out_dir, run_timeout, bar.update)
+            stream = _run_in_process(todo, table, versions, out_dir, timeout, bar.update)
         else:
             n_workers = min(workers or default_workers(), len(todo))
             stream = _run_local_pool(todo, table, versions, plugins, out_dir, n_workers,
-                                     run_timeout, bar.update)
+                                     timeout, bar.update)
         return list(stream)
     finally:
         bar.close()

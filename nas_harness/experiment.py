@@ -17,6 +17,7 @@ from nas_harness.benchmarks.errors import ProtocolError
 from nas_harness.benchmarks.protocol import DEFAULT_BUDGET, DEFAULT_FLOPS_FRACTION, Protocol
 
 __all__ = [
+    "MAX_LABEL_LENGTH",
     "MAX_RUNS",
     "PAPER_ALGORITHMS",
     "AlgorithmSpec",
@@ -31,6 +32,8 @@ PAPER_ALGORITHMS: tuple[str, ...] = (
 """The algorithms of the paper's experiment (``nas-harness reproduce``): the paper's five, plus
 the harness's LayerNAS variant (``layernas:stand-in``) beside the paper's LayerNAS."""
 MAX_RUNS = 100_000
+MAX_LABEL_LENGTH = 64
+"""Characters a label may have: it names a directory and is part of every run's seed key."""
 _LABEL_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:+=,@-]*$")
 
 
@@ -39,9 +42,15 @@ def check_label(label: Any) -> str:
 
     A label is a directory name under ``<out>/<dataset>/``: a path (``a/b``, ``../x``,
     ``/abs``), an empty or hidden name would write outside the results root or where
-    ``report`` does not look.
+    ``report`` does not look; a name longer than :data:`MAX_LABEL_LENGTH` would fail only
+    when the first file is written, so it is refused here too.
     """
     text = label if isinstance(label, str) else ""
+    if len(text) > MAX_LABEL_LENGTH:
+        raise ProtocolError(
+            f"the label {text[:20]!r}... is {len(text)} characters long: a label has at most "
+            f"{MAX_LABEL_LENGTH} (it names the results directory); shorten it, e.g. --label "
+            "evolution-p20")
     if _LABEL_RE.match(text) and ".." not in text:
         return text
     why = ("is empty" if not str(label).strip() else
@@ -208,7 +217,7 @@ class SweepSpec:
 
 def reproduce_spec(runs: int = 100, budget: int = DEFAULT_BUDGET,
                    master_seed: int = 0) -> SweepSpec:
-    """The paper's experiment: five algorithms, three datasets, FLOPs <= 50% of the largest."""
+    """The paper's experiment: :data:`PAPER_ALGORITHMS`, three datasets, FLOPs <= 50%."""
     return SweepSpec(algorithms=PAPER_ALGORITHMS, datasets=DATASET_NAMES, runs=runs,
                      budget=budget, fidelity="90", max_flops_fraction=DEFAULT_FLOPS_FRACTION,
                      master_seed=master_seed)

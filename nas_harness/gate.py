@@ -13,7 +13,12 @@ mean and standard error of the incumbent's test accuracy and (format 2) every ru
 * ``improved``: the same test in the other direction, with a rise of more than the tolerance
   (consider ``bless``);
 * ``ok``: changed, but neither worse nor better by that rule;
-* ``MISSING``: no current value (e.g. the algorithm is gone); ``no baseline``: a new entry.
+* ``MISSING``: a baseline entry with no current value (e.g. the algorithm is gone);
+* ``NO BASELINE``: an entry the sweep runs that the baseline lacks (e.g. deleted from it).
+
+A missing entry on either side fails the gate, each named in the output, unless its algorithm
+is explicitly allowed (``allow_missing``, ``nas-harness check --allow-missing LABEL``): a gate
+must not pass because what it compares was taken away.
 
 A format-1 baseline (means and standard errors only, no per-run values) is still read: its
 entries are judged by the old rule, a drop of more than ``max(3 x baseline s.e., tolerance)``;
@@ -23,15 +28,14 @@ The parameter overrides are stored, not the full parameters, so a changed defaul
 "the current code" and is caught. Runs are seeded from the master seed and the run's identity,
 so unchanged code reproduces the baseline exactly (every entry ``identical``).
 
-A baseline entry missing a value, holding NaN or infinity, or duplicated, a file that is not
-a baseline (e.g. a JSON list) and a non-finite tolerance are errors with a one-line message.
+The baseline file itself is :mod:`nas_harness.baseline` (read, validated, written); its
+public names are re-exported here.
 """
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,33 +53,49 @@ from nas_harness.analysis.metrics.aggregate import (
 from nas_harness.analysis.metrics.significance import holm, mann_whitney
 from nas_harness.analysis.runs import REPORT_COLUMNS, load_results
 from nas_harness.analysis.tables import DEFAULT_CHECKPOINTS
+from nas_harness.baseline import (
+    ALPHA,
+    BASELINE_FORMAT,
+    ENTRY_KEYS,
+    READABLE_FORMATS,
+    Baseline,
+    GateError,
+    baseline_record,
+    checkpoint_entries,
+    read_baseline,
+    spec_from_record,
+    spec_record,
+    write_baseline,
+)
 from nas_harness.benchmarks.datasets import DATASET_NAMES
-from nas_harness.benchmarks.errors import DataIntegrityError, DataNotFoundError, HarnessError
+from nas_harness.benchmarks.errors import DataIntegrityError
 from nas_harness.benchmarks.table import BenchmarkTable
-from nas_harness.sweep import AlgorithmSpec, SweepSpec, run_sweep
+from nas_harness.sweep import SweepSpec, run_sweep
 
-BASELINE_FORMAT = 2
-READABLE_FORMATS = (1, 2)
+__all__ = [
+    "ALPHA", "BASELINE_FORMAT", "DEFAULT_TOLERANCE", "ENTRY_KEYS", "FAILING", "READABLE_FORMATS",
+    "RESULT_COLUMNS", "Baseline", "GateError", "GateResult", "allowed_drop", "baseline_record",
+    "bless", "builtin_algorithms", "check", "check_allowed_missing", "check_tolerance",
+    "checkpoint_entries", "compare", "default_spec", "full_params", "read_baseline",
+    "spec_from_record", "spec_record", "sweep_curves", "sweep_summary", "write_baseline",
+]
+
 DEFAULT_BASELINE = "results/baseline.json"
 DEFAULT_TOLERANCE = 0.2
-ALPHA = 0.05
 SE_MULTIPLIER = 3.0
-ENTRY_KEYS: tuple[str, ...] = ("algorithm", "dataset", "query")
 STATUS_IDENTICAL = "identical"
 STATUS_OK = "ok"
 STATUS_IMPROVED = "improved"
 STATUS_REGRESSED = "REGRESSED"
 STATUS_MISSING = "MISSING"
-STATUS_NEW = "no baseline"
-FAILING = frozenset({STATUS_REGRESSED, STATUS_MISSING})
+STATUS_NEW = "NO BASELINE"
+STATUS_MISSING_ALLOWED = "missing, allowed"
+STATUS_NEW_ALLOWED = "no baseline, allowed"
+FAILING = frozenset({STATUS_REGRESSED, STATUS_MISSING, STATUS_NEW})
 RESULT_COLUMNS: tuple[str, ...] = (
     *ENTRY_KEYS, "baseline_mean", "baseline_sem", "current_mean", "current_sem", "delta",
     "allowed_drop", "p_worse", "status",
 )
-
-
-class GateError(HarnessError, RuntimeError):
-    """The gate could not compare (unreadable baseline, sweep with failed runs, ...)."""
 
 
 @dataclass(frozen=True)
@@ -124,14 +144,33 @@ class GateResult:
             rule = (f"{self.legacy_entries} entries of a format-1 baseline without per-run "
                     f"values: regressed = a drop of more than max({SE_MULTIPLIER:g} s.e., "
                     f"{self.tolerance:g}); `nas-harness bless` writes format 2")
+        allowed = counts.get(STATUS_MISSING_ALLOWED, 0) + counts.get(STATUS_NEW_ALLOWED, 0)
         if not n_fail:
             parts = [f"{counts.get(STATUS_IDENTICAL, 0)} identical to the baseline",
                      f"{counts.get(STATUS_OK, 0)} changed but not worse",
                      f"{counts.get(STATUS_IMPROVED, 0)} improved"]
+            if allowed:
+                parts.append(f"{allowed} missing but allowed (--allow-missing)")
             return text + f"\ngate passed: {len(view)} entries, " + ", ".join(parts) + \
                 f" ({rule})"
-        return text + (f"\ngate FAILED: {n_fail} of {len(view)} entries regressed or are "
-                       f"missing ({rule})")
+        return text + self._missing_lines() + (
+            f"\ngate FAILED: {n_fail} of {len(view)} entries regressed or are missing ({rule})")
+
+    def _missing_lines(self) -> str:
+        """One line per entry missing on either side, and how to accept them."""
+        lines = []
+        for status, what in ((STATUS_MISSING, "baseline entry with no current value"),
+                             (STATUS_NEW, "entry the sweep runs but the baseline lacks")):
+            rows = self.table[self.table["status"] == status]
+            lines += [f"{what}: {r.algorithm} on {r.dataset} at query {r.query}"
+                      for r in rows.itertuples()]
+        if not lines:
+            return ""
+        labels = sorted(set(self.table.loc[self.table["status"].isin(
+            (STATUS_MISSING, STATUS_NEW)), "algorithm"]))
+        return ("\n" + "\n".join(lines) + "\na missing entry fails the gate; re-create the "
+                f"baseline with `nas-harness bless`, or accept it with --allow-missing "
+                f"{','.join(labels)}")
 
 
 def _num(value: float, digits: int, signed: bool = False) -> str:
@@ -166,7 +205,8 @@ def _values(cell: Any) -> np.ndarray | None:
 
 
 def compare(baseline: pd.DataFrame, current: pd.DataFrame,
-            tolerance: float = DEFAULT_TOLERANCE, alpha: float = ALPHA) -> GateResult:
+            tolerance: float = DEFAULT_TOLERANCE, alpha: float = ALPHA,
+            allow_missing: Collection[str] = ()) -> GateResult:
     """Compare current checkpoint values with the baseline's (a pure function).
 
     Args:
@@ -176,10 +216,13 @@ def compare(baseline: pd.DataFrame, current: pd.DataFrame,
         current: the same columns from the current code.
         tolerance: absolute change (accuracy points) always allowed.
         alpha: level of the Holm-corrected one-sided tests.
+        allow_missing: algorithm labels whose entries may be missing on either side (listed
+            as ``missing, allowed`` or ``no baseline, allowed``, not failing the gate).
 
     Returns:
-        Every baseline entry with its status (see the module docstring); entries only in
-        ``current`` are listed as ``no baseline`` and do not fail the gate.
+        Every entry of either side with its status (see the module docstring); an entry only
+        in ``baseline`` is ``MISSING``, one only in ``current`` is ``NO BASELINE``; both fail
+        the gate unless their algorithm is in ``allow_missing``.
     """
     tolerance = check_tolerance(tolerance)
     for name, frame in (("baseline", baseline), ("current", current)):
@@ -237,6 +280,9 @@ def compare(baseline: pd.DataFrame, current: pd.DataFrame,
         STATUS_MISSING
     right_only = (merged["_merge"] == "right_only").to_numpy()
     status[right_only] = STATUS_NEW
+    excused = merged["algorithm"].isin(list(allow_missing)).to_numpy()
+    status[excused & (status == STATUS_MISSING)] = STATUS_MISSING_ALLOWED
+    status[excused & (status == STATUS_NEW)] = STATUS_NEW_ALLOWED
     merged["allowed_drop"] = np.where(right_only, np.nan, allowed)
     merged["p_worse"] = p_worse
     merged["status"] = status
@@ -247,212 +293,9 @@ def compare(baseline: pd.DataFrame, current: pd.DataFrame,
 
 # -- the baseline file ------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Baseline:
-    """A parsed ``baseline.json``: the sweep to re-run, checkpoints and entries.
-
-    ``entries`` has one row per (algorithm, dataset, query) with ``mean``, ``sem``, ``n``,
-    ``n_runs`` and, from format 2 on, ``values`` (each run's value, in run order).
-    """
-
-    spec: Any  # nas_harness.sweep.SweepSpec
-    checkpoints: tuple[int, ...]
-    entries: pd.DataFrame
-    table_checksum: str
-    record: dict[str, Any]
-
-    @property
-    def algorithm_names(self) -> dict[str, str]:
-        """Label -> registry name of every algorithm in the baseline."""
-        return {a.label: a.name for a in self.spec.algorithms}
-
-    @property
-    def format(self) -> int:
-        """The file's format number."""
-        return int(self.record["format"])
-
-
-def spec_record(spec: Any) -> dict[str, Any]:
-    """The JSON record of a SweepSpec (parameter overrides only)."""
-    return {
-        "algorithms": [{"name": a.name, "label": a.label, "params": dict(a.params)}
-                       for a in spec.algorithms],
-        "datasets": list(spec.datasets), "runs": spec.runs, "budget": spec.budget,
-        "fidelity": spec.fidelity, "max_flops_fraction": spec.max_flops_fraction,
-        "master_seed": spec.master_seed,
-    }
-
-
-def spec_from_record(record: dict[str, Any]) -> Any:
-    """A SweepSpec from :func:`spec_record`'s output."""
-    algos = tuple(AlgorithmSpec(a["name"], tuple(sorted(dict(a.get("params", {})).items())),
-                                a.get("label", "")) for a in record["algorithms"])
-    return SweepSpec(algorithms=algos, datasets=tuple(record["datasets"]),
-                     runs=int(record["runs"]), budget=int(record["budget"]),
-                     fidelity=str(record.get("fidelity", "90")),
-                     max_flops_fraction=record.get("max_flops_fraction"),
-                     master_seed=int(record.get("master_seed", 0)))
-
-
-def checkpoint_entries(curves: StepCurves, checkpoints: Sequence[int]) -> pd.DataFrame:
-    """Per (algorithm, dataset, checkpoint): mean, s.e., n, n_runs and every run's value.
-
-    ``values`` holds the runs with a value at the checkpoint (a feasible incumbent), in run
-    order, so the same seeds give the same list.
-    """
-    summary = summarize_curves(curves)
-    points = sorted({int(c) for c in checkpoints if 1 <= int(c) <= curves.budget})
-    rows = summary[summary["query"].isin(points)]
-    matrix = curves[VALUE_COLUMN]
-    values: dict[tuple[str, str, int], list[float]] = {}
-    for (algorithm, dataset), sl in curves.groups():
-        for q in points:
-            column = matrix[sl, q - 1]
-            values[(algorithm, dataset, q)] = [float(v) for v in column[~np.isnan(column)]]
-    out = rows[[*ENTRY_KEYS, "mean", "sem", "n", "n_runs"]].copy()
-    out["values"] = [values[(a, d, int(q))] for a, d, q in
-                     zip(out["algorithm"], out["dataset"], out["query"], strict=True)]
-    return out.sort_values(list(ENTRY_KEYS), kind="stable").reset_index(drop=True)
-
-
-def baseline_record(spec: Any, summary: pd.DataFrame, checkpoints: Sequence[int],
-                    table_checksum: str, full_params: dict[str, Any] | None = None
-                    ) -> dict[str, Any]:
-    """The baseline JSON record (format 2) of :func:`checkpoint_entries`' table."""
-    points = sorted({int(c) for c in checkpoints if 1 <= int(c) <= spec.budget})
-    if not points:
-        raise GateError(f"no checkpoint within the budget of {spec.budget}: {list(checkpoints)}")
-    if "values" not in summary.columns:
-        raise GateError("a baseline needs each run's value per checkpoint: build the entries "
-                        "with nas_harness.gate.checkpoint_entries(curves, checkpoints)")
-    rows = summary[summary["query"].isin(points)].sort_values(list(ENTRY_KEYS))
-    entries = []
-    for r in rows.to_dict("records"):
-        entry = {"algorithm": r["algorithm"], "dataset": r["dataset"], "query": int(r["query"]),
-                 "mean": _json_float(r["mean"]), "sem": _json_float(r["sem"]), "n": int(r["n"]),
-                 "n_runs": int(r["n_runs"]), "values": [float(v) for v in r["values"]]}
-        entries.append(entry)
-    record = {
-        "format": BASELINE_FORMAT,
-        "about": "nas-harness regression baseline: mean, standard error and each run's value "
-                 "of the incumbent's test accuracy (%) at each checkpoint; `nas-harness check` "
-                 "re-runs the sweep and fails an entry whose values are lower by a one-sided "
-                 f"Mann-Whitney U test (Holm over entries, alpha {ALPHA:g}) and whose mean "
-                 "dropped by more than the tolerance; `nas-harness bless` rewrites this file",
-        "sweep": spec_record(spec),
-        "checkpoints": points,
-        "table_checksum": table_checksum,
-        "entries": entries,
-    }
-    if full_params is not None:
-        record["params_at_bless"] = full_params
-    return record
-
-
-def _json_float(value: float) -> float | None:
-    return None if value is None or math.isnan(value) else float(value)
-
-
-def write_baseline(record: dict[str, Any], path: Path | str) -> Path:
-    """Write a baseline record as stable, diff-friendly JSON (per-run lists on one line)."""
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(record, indent=1, sort_keys=False, allow_nan=False)
-    if record.get("entries"):
-        # one entry per line instead of one line per number of its run values: the top-level
-        # key's line is found by position (a string value holds no raw newline), never by
-        # searching a placeholder that a label or parameter value could also spell
-        lines = json.dumps({**record, "entries": []}, indent=1, sort_keys=False,
-                           allow_nan=False).split("\n")
-        at = next(i for i, line in enumerate(lines) if line.startswith(' "entries": []'))
-        body = ",\n".join("  " + json.dumps(e, allow_nan=False) for e in record["entries"])
-        lines[at] = ' "entries": [\n' + body + "\n ]" + lines[at][len(' "entries": []'):]
-        text = "\n".join(lines)
-    out.write_text(text + "\n", encoding="utf-8")
-    return out
-
-
-def _bad(file: Path, what: str) -> GateError:
-    return GateError(f"baseline {file}: {what}; re-create it with `nas-harness bless`")
-
-
-def _finite(value: Any, *, allow_null: bool = False) -> bool:
-    if value is None:
-        return allow_null
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
-        math.isfinite(value)
-
-
-def _check_entries(file: Path, entries: Any, fmt: int) -> pd.DataFrame:
-    """Validate the entries one by one; the first problem is named with its entry."""
-    if not isinstance(entries, list) or not entries:
-        raise _bad(file, "'entries' must be a non-empty list")
-    seen: set[tuple[str, str, int]] = set()
-    for i, e in enumerate(entries):
-        if not isinstance(e, Mapping):
-            raise _bad(file, f"entry {i} is not an object")
-        missing = [k for k in (*ENTRY_KEYS, "mean", "sem") if k not in e]
-        if fmt >= 2 and "values" not in e:
-            missing.append("values")
-        name = f"entry {i} ({e.get('algorithm')}, {e.get('dataset')}, query {e.get('query')})"
-        if missing:
-            raise _bad(file, f"{name} lacks {', '.join(missing)}")
-        if not isinstance(e["query"], int) or isinstance(e["query"], bool) or e["query"] < 1:
-            raise _bad(file, f"{name} has a query that is not a positive integer")
-        if not _finite(e["mean"]):
-            raise _bad(file, f"{name} has mean {e['mean']!r}, not a finite number")
-        if not _finite(e["sem"], allow_null=True):
-            raise _bad(file, f"{name} has sem {e['sem']!r}, not a finite number")
-        if fmt >= 2:
-            values = e["values"]
-            if not isinstance(values, list) or not values or \
-                    not all(_finite(v) for v in values):
-                raise _bad(file, f"{name} has 'values' that are not a non-empty list of "
-                                 "finite numbers")
-            if not math.isclose(sum(values) / len(values), e["mean"], rel_tol=1e-9,
-                                abs_tol=1e-9):
-                raise _bad(file, f"{name} has a mean that is not the mean of its values")
-        key = (str(e["algorithm"]), str(e["dataset"]), int(e["query"]))
-        if key in seen:
-            raise _bad(file, f"{name} is duplicated")
-        seen.add(key)
-    frame = pd.DataFrame(list(entries))
-    frame["sem"] = frame["sem"].astype(float)
-    frame["mean"] = frame["mean"].astype(float)
-    return frame
-
-
-def read_baseline(path: Path | str) -> Baseline:
-    """Parse and validate a baseline file; every problem is one line saying how to fix it."""
-    file = Path(path)
-    if not file.is_file():
-        raise DataNotFoundError(f"no baseline at {file}; create it with `nas-harness bless`")
-    try:
-        record = json.loads(file.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _bad(file, f"not valid JSON ({exc})") from None
-    if not isinstance(record, dict):
-        raise _bad(file, f"expected a JSON object with format, sweep, checkpoints and entries, "
-                         f"found a JSON {type(record).__name__}")
-    fmt = record.get("format")
-    if fmt not in READABLE_FORMATS:
-        raise _bad(file, f"baseline format {fmt!r}, this version reads formats "
-                         f"{', '.join(map(str, READABLE_FORMATS))}")
-    try:
-        spec = spec_from_record(record["sweep"])
-        checkpoints = tuple(int(c) for c in record["checkpoints"])
-    except HarnessError as exc:  # first: the harness's errors are ValueErrors or KeyErrors too
-        raise _bad(file, f"its sweep is invalid ({exc})") from None
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise _bad(file, f"malformed sweep or checkpoints ({type(exc).__name__}: {exc})") \
-            from None
-    entries = _check_entries(file, record.get("entries"), int(fmt))
-    return Baseline(spec, checkpoints, entries, str(record.get("table_checksum", "")), record)
-
-
 # -- running the sweeps -----------------------------------------------------------------------
 
-def sweep_curves(spec: Any, runs_dir: Path | str, *, table: BenchmarkTable,
+def sweep_curves(spec: SweepSpec, runs_dir: Path | str, *, table: BenchmarkTable,
                  workers: int | None = None, progress: bool = False,
                  plugins: Sequence[str | Path] = (), force: bool = False) -> StepCurves:
     """Run ``spec`` into ``runs_dir`` and return the step curves of its runs.
@@ -473,7 +316,7 @@ def sweep_curves(spec: Any, runs_dir: Path | str, *, table: BenchmarkTable,
     return step_curves(results.trajectories, spec.budget, (VALUE_COLUMN,), runs=runs)
 
 
-def sweep_summary(spec: Any, runs_dir: Path | str, *, table: BenchmarkTable,
+def sweep_summary(spec: SweepSpec, runs_dir: Path | str, *, table: BenchmarkTable,
                   workers: int | None = None, progress: bool = False,
                   plugins: Sequence[str | Path] = (), force: bool = False) -> pd.DataFrame:
     """Run ``spec`` into ``runs_dir`` and summarise it (see :func:`sweep_curves`)."""
@@ -482,7 +325,7 @@ def sweep_summary(spec: Any, runs_dir: Path | str, *, table: BenchmarkTable,
 
 
 def default_spec(runs: int = 100, budget: int = 500, master_seed: int = 0,
-                 algorithms: Sequence[str] | None = None) -> Any:
+                 algorithms: Sequence[str] | None = None) -> SweepSpec:
     """The baseline sweep: every built-in algorithm (defaults), three datasets, 50% FLOPs."""
     names = list(algorithms) if algorithms else builtin_algorithms()
     return SweepSpec(algorithms=tuple(names), datasets=DATASET_NAMES, runs=runs, budget=budget,
@@ -501,13 +344,13 @@ def builtin_algorithms() -> list[str]:
             and not cls.__module__.startswith("nas_harness.algorithms.adapters.")]
 
 
-def full_params(spec: Any) -> dict[str, Any]:
+def full_params(spec: SweepSpec) -> dict[str, Any]:
     """Each algorithm's full parameters (defaults filled in), for the record."""
     return {a.label: params_to_dict(resolve_params(a.name, dict(a.params)))   # presets too
             for a in spec.algorithms}
 
 
-def bless(baseline_path: Path | str, spec: Any, runs_dir: Path | str, *,
+def bless(baseline_path: Path | str, spec: SweepSpec, runs_dir: Path | str, *,
           table: BenchmarkTable, checkpoints: Sequence[int] = DEFAULT_CHECKPOINTS,
           workers: int | None = None, progress: bool = False,
           plugins: Sequence[str | Path] = ()) -> Path:
@@ -519,14 +362,28 @@ def bless(baseline_path: Path | str, spec: Any, runs_dir: Path | str, *,
     return write_baseline(record, baseline_path)
 
 
+def check_allowed_missing(baseline: Baseline, labels: Collection[str]) -> tuple[str, ...]:
+    """``labels`` if each names an algorithm of ``baseline``, else one line naming the fix."""
+    known = set(baseline.labels) | set(baseline.entries["algorithm"].astype(str))
+    unknown = sorted(set(labels) - known)
+    if unknown:
+        raise GateError(f"--allow-missing names {', '.join(unknown)}, not an algorithm of the "
+                        f"baseline (it has: {', '.join(sorted(known))})")
+    return tuple(labels)
+
+
 def check(baseline_path: Path | str, runs_dir: Path | str, *, table: BenchmarkTable,
           tolerance: float = DEFAULT_TOLERANCE, workers: int | None = None,
           progress: bool = False, plugins: Sequence[str | Path] = (),
-          alpha: float = ALPHA) -> GateResult:
-    """Re-run the baseline's sweep with the current code into ``runs_dir`` and compare."""
+          alpha: float = ALPHA, allow_missing: Collection[str] = ()) -> GateResult:
+    """Re-run the baseline's sweep with the current code into ``runs_dir`` and compare.
+
+    An entry missing on either side fails unless its algorithm is in ``allow_missing``.
+    """
     tolerance = check_tolerance(tolerance)
     baseline = read_baseline(baseline_path)
+    allow_missing = check_allowed_missing(baseline, allow_missing)
     curves = sweep_curves(baseline.spec, runs_dir, table=table, workers=workers,
                           progress=progress, plugins=plugins, force=True)
     current = checkpoint_entries(curves, baseline.checkpoints)
-    return compare(baseline.entries, current, tolerance, alpha)
+    return compare(baseline.entries, current, tolerance, alpha, allow_missing)

@@ -159,12 +159,12 @@ class RunTask:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _arch_strings() -> pa.Array:
-    """Every architecture string of the space, by index (built once per process).
+def warm_up() -> None:
+    """Build this process's per-run caches (every architecture string of the space) now.
 
     Pool workers call this at start-up so the first run's timeout does not pay for it.
     """
-    return arch_strings(np.arange(SSS.size, dtype=np.int64))
+    arch_strings(np.arange(SSS.size, dtype=np.int64))
 
 
 def search(task: RunTask, table: DatasetTable, algorithm_cls: type[Algorithm],

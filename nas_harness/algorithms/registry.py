@@ -259,16 +259,53 @@ def resolve_params(name: str, overrides: Mapping[str, object] | None = None) -> 
     return parse_params(cls, {**preset, **dict(overrides or {})})
 
 
+class _PrefixedLines:
+    """A text stream that writes each complete line to ``target`` with ``prefix`` in front."""
+
+    def __init__(self, target: Any, prefix: str) -> None:
+        self.target, self.prefix, self.pending = target, prefix, ""
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            self.target.write(f"{self.prefix}{line}\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self.pending:
+            self.target.write(f"{self.prefix}{self.pending}\n")
+            self.pending = ""
+        self.target.flush()
+
+
+def _exec_plugin(module: Any, loader: Any, file: Path) -> None:
+    """Import the plugin; what it prints goes to stderr as ``plugin <file name>: <line>``."""
+    import contextlib
+
+    out = _PrefixedLines(sys.stderr, f"plugin {file.name}: ")
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            loader.exec_module(module)
+    finally:
+        out.flush()
+
+
 def load_plugin(path: str | Path) -> list[str]:
     """Import a plugin ``.py`` file; returns the names it registered (idempotent per file).
 
     The module is kept in ``sys.modules`` under a stable name, so its classes pickle within
-    this process and in forked workers.
+    this process and in forked workers. What the plugin prints while it is imported is shown
+    on stderr as its own (``plugin <file name>: ...``), apart from the harness's output; a
+    plugin that exits (``sys.exit``) or fails at import is one RegistryError naming the file.
     """
     available_algorithms()  # built-ins first, so a plugin cannot shadow them silently
     file = Path(path).expanduser().resolve()
     if file in _PLUGINS:
         return list(_PLUGINS[file])
+    if file.is_dir():
+        raise RegistryError(f"plugin {str(path)!r} is a directory; give the Python (.py) file "
+                            "that registers the algorithm")
     if not file.is_file():
         raise RegistryError(f"plugin file {str(path)!r} does not exist")
     if file.suffix != ".py":
@@ -280,16 +317,25 @@ def load_plugin(path: str | Path) -> list[str]:
         raise RegistryError(f"cannot import plugin {str(file)!r}")
     module = importlib.util.module_from_spec(spec)
     before = dict(_REGISTRY)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except HarnessError:
-        sys.modules.pop(module_name, None)
-        raise
-    except Exception as exc:
+
+    def forget() -> None:
         sys.modules.pop(module_name, None)
         for name in set(_REGISTRY) - set(before):
             del _REGISTRY[name]
+
+    sys.modules[module_name] = module
+    try:
+        _exec_plugin(module, spec.loader, file)
+    except HarnessError:
+        sys.modules.pop(module_name, None)
+        raise
+    except SystemExit as exc:
+        forget()
+        raise RegistryError(
+            f"plugin {str(file)!r} exited at import (sys.exit({exc.code!r})); a plugin only "
+            "defines and registers algorithms: remove the exit from its top level") from None
+    except Exception as exc:
+        forget()
         raise RegistryError(f"plugin {str(file)!r} failed to import: {exc!r}") from exc
     # names whose class comes from this file (also when it was imported before as a module)
     names = sorted(name for name, cls in _REGISTRY.items()

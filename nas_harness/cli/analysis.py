@@ -62,7 +62,7 @@ def _tolerance(text: str) -> float:
 
 def add_commands(subparsers: Any) -> None:
     """Register ``report``, ``check`` and ``bless``."""
-    from nas_harness.cli.run import DefaultsFormatter
+    from nas_harness.cli.options import DefaultsFormatter
 
     rep = subparsers.add_parser(
         "report", help="figures, tables, summary.md and a self-contained report.html",
@@ -99,7 +99,9 @@ def add_commands(subparsers: Any) -> None:
                     "entry regressed: its runs are lower by a one-sided Mann-Whitney U test "
                     "(p Holm-corrected over the entries below alpha 0.05) and its mean "
                     "dropped by more than the tolerance (a format-1 baseline without per-run "
-                    "values: by more than max(3 standard errors, tolerance)).")
+                    "values: by more than max(3 standard errors, tolerance)), or when an "
+                    "entry is missing from the baseline or from the re-run (unless "
+                    "--allow-missing names its algorithm).")
     chk.add_argument("--baseline", default=DEFAULT_BASELINE, metavar="FILE",
                      help=f"baseline file (default: {DEFAULT_BASELINE})")
     chk.add_argument("--tolerance", type=_tolerance, default=DEFAULT_TOLERANCE, metavar="PTS",
@@ -107,6 +109,10 @@ def add_commands(subparsers: Any) -> None:
                           f"significant (default: {DEFAULT_TOLERANCE})")
     chk.add_argument("--out", default=None, metavar="DIR",
                      help="keep the re-run's runs here (default: a temporary directory)")
+    chk.add_argument("--allow-missing", action="append", default=[], metavar="LABEL[,LABEL]",
+                     help="algorithms whose entries may be missing from the baseline or from "
+                          "the re-run without failing the gate (repeatable; otherwise every "
+                          "missing entry fails and is named)")
     _add_common(chk)
     chk.set_defaults(handler=_check)
 
@@ -180,9 +186,11 @@ def _table() -> Any:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from nas_harness.gate import check, read_baseline
+    from nas_harness.cli.options import names
+    from nas_harness.gate import check, check_allowed_missing, read_baseline
 
     baseline = read_baseline(args.baseline)  # a broken file fails before any work
+    allow_missing = check_allowed_missing(baseline, names(args.allow_missing))
     table = _table()
     if baseline.table_checksum and baseline.table_checksum != table.provenance.checksum:
         print(f"nas-harness: warning: the baseline was made with table "
@@ -197,7 +205,7 @@ def _check(args: argparse.Namespace) -> int:
         runs_dir = Path(args.out) if args.out else Path(tmp)
         result = check(args.baseline, runs_dir, table=table, tolerance=args.tolerance,
                        workers=args.workers, progress=not args.no_progress,
-                       plugins=args.plugin)
+                       plugins=args.plugin, allow_missing=allow_missing)
     print(result.format())
     return 0 if result.passed else 1
 

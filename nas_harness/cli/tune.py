@@ -49,6 +49,7 @@ def add_commands(subparsers: Any) -> None:
                         help="keep the tuning runs in DIR (default: a temporary directory)")
     parser.add_argument("--plugin", action="append", default=[], metavar="FILE.py",
                         help="a Python file registering extra algorithms (repeatable)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress output")
     parser.set_defaults(handler=_tune)
 
 
@@ -86,7 +87,7 @@ def _tune(args: argparse.Namespace) -> int:
     result = tune(args.algorithm, budget=budget, grid=_grid(args.grid) or None,
                   fidelity=args.fidelity, max_flops_fraction=args.max_flops_fraction,
                   master_seed=args.master_seed, workers=args.workers,
-                  runs_dir=args.keep_runs, progress=False)
+                  runs_dir=args.keep_runs, progress=not args.no_progress)
     out = Path(args.out) if args.out else \
         Path(DEFAULT_TUNING_DIR) / f"{args.algorithm.replace(':', '_')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

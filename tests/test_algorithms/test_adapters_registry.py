@@ -100,7 +100,7 @@ def test_cli_run_says_the_one_line(tmp_path, without, capsys, monkeypatch):
     from nas_harness import sweep
     from nas_harness.cli import main
 
-    monkeypatch.setattr(sweep, "_default_table", synthetic_table)  # no data needed
+    monkeypatch.setattr(sweep, "default_table", synthetic_table)  # no data needed
     without("optuna")
     code = main(["run", "-a", "optuna:tpe", "-d", "cifar10", "--runs", "1", "--budget", "5",
                  "--out", str(tmp_path / "out"), "--no-progress"])

@@ -69,7 +69,7 @@ def test_layernas_protocol_end_to_end_on_a_synthetic_table(synthetic_cache, tmp_
 
 def test_layernas_protocol_on_a_table_without_hp12_says_what_is_missing(
         table, tmp_path, capsys, monkeypatch) -> None:
-    monkeypatch.setattr(nas_harness.sweep, "_default_table", lambda: table)
+    monkeypatch.setattr(nas_harness.sweep, "default_table", lambda: table)
     assert main(_reproduce(tmp_path, "--protocol", "layernas")) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1

@@ -15,7 +15,7 @@ TABLE = synthetic_table()
 
 @pytest.fixture(autouse=True)
 def synthetic_data(monkeypatch):
-    monkeypatch.setattr(nas_harness.sweep, "_default_table", lambda: TABLE)
+    monkeypatch.setattr(nas_harness.sweep, "default_table", lambda: TABLE)
 
 
 def run(out, *extra):
@@ -94,7 +94,7 @@ def test_reproduce_runs_the_paper_sweep_then_the_report_once(tmp_path, capsys, m
     calls = []
     fake = types.ModuleType("nas_harness.analysis.report")
     fake.build_report = lambda runs_dir, out_dir, **kw: calls.append((runs_dir, out_dir, kw)) \
-        or out_dir
+        or types.SimpleNamespace(report=out_dir / "report.html")
     monkeypatch.setitem(sys.modules, "nas_harness.analysis.report", fake)
     out, report = tmp_path / "runs", tmp_path / "report"
     report.mkdir()
@@ -102,7 +102,8 @@ def test_reproduce_runs_the_paper_sweep_then_the_report_once(tmp_path, capsys, m
             "--budget", "12", "--no-progress", "--workers", "1"]
     assert main(args) == 0
     n_paper = len(nas_harness.sweep.PAPER_ALGORITHMS) * 3 * 2  # algorithms x datasets x runs
-    assert f"{n_paper} runs computed" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert f"{n_paper} runs computed" in text and f"report: {report / 'report.html'}" in text
     df = load_runs(out)
     assert set(df["dataset"]) == {"cifar10", "cifar100", "ImageNet16-120"}
     assert set(df["algorithm"]) == set(nas_harness.sweep.PAPER_ALGORITHMS)

@@ -58,10 +58,10 @@ def test_format1_entries_flag_regressions_beyond_the_allowed_drop_only():
     assert status[("b", 50)] == "improved"
     assert status[("b", 100)] == "MISSING"
     assert status[("gone", 50)] == "MISSING"
-    assert status[("new", 50)] == "no baseline"
-    assert not result.passed and len(result.failures) == 3
+    assert status[("new", 50)] == "NO BASELINE"
+    assert not result.passed and len(result.failures) == 4
     text = result.format()
-    assert "REGRESSED" in text and "gate FAILED: 3 of 6" in text
+    assert "REGRESSED" in text and "gate FAILED: 4 of 6" in text
     assert "-0.210" in text
 
 
@@ -177,7 +177,11 @@ def test_baseline_file_round_trip_keeps_every_runs_value(tmp_path):
     with pytest.raises(DataNotFoundError, match="nas-harness bless"):
         gate.read_baseline(tmp_path / "missing.json")
     result = gate.compare(back.entries, entries, 0.2)
-    assert set(result.table["status"]) == {"identical", "no baseline"} and result.passed
+    assert set(result.table["status"]) == {"identical", "NO BASELINE"} and not result.passed
+    (label,) = set(entries["algorithm"])
+    allowed = gate.compare(back.entries, entries, 0.2, allow_missing=[label])
+    assert set(allowed.table["status"]) == {"identical", "no baseline, allowed"}
+    assert allowed.passed
 
 
 def _write(tmp_path, record):

@@ -102,8 +102,8 @@ def test_entries_after_a_missing_one_or_one_without_runs_are_still_judged():
 def test_a_new_entry_is_listed_without_an_allowed_drop_and_is_not_format1():
     base = _frame(_entry("a", [1.0, 2.0]))
     result = gate.compare(base, _frame(_entry("a", [1.0, 2.0]), _entry("new", [5.0, 6.0])), 0.2)
-    assert _status(result) == {"a": "identical", "new": "no baseline"}
-    assert result.legacy_entries == 0 and result.passed
+    assert _status(result) == {"a": "identical", "new": "NO BASELINE"}
+    assert result.legacy_entries == 0 and not result.passed
     assert list(result.table.columns) == list(gate.RESULT_COLUMNS)
     assert list(result.table.index) == [0, 1]
     assert result.table["allowed_drop"].dtype == np.float64
@@ -167,6 +167,12 @@ def test_format_prints_rounded_columns_signed_deltas_and_exact_counts():
     result = gate.compare(base, cur, tolerance=0.2)
     lines = result.format().splitlines()
     assert lines[0].split() == list(gate.RESULT_COLUMNS)            # no index column
+    # the exact text: without an index, pandas pads text columns by one space only (with
+    # to_string(index=None) it pads them by two, and the header moves)
+    assert lines[0] == ("algorithm dataset  query baseline_mean baseline_sem current_mean "
+                        "current_sem   delta allowed_drop p_worse    status")
+    assert lines[2] == ("        b cifar10     50         1.500        0.500        1.500 "
+                        "      0.500  +0.000        0.200       - identical")
     # a: mean 12 -> 22, s.e. sqrt(2.5 / 5) = 0.7071, p(worse) = 1 - 1/252 rounded
     assert lines[1].split() == ["a", "cifar10", "50", "12.000", "0.707", "22.000", "0.707",
                                 "+10.000", "0.200", "1.0000", "improved"]

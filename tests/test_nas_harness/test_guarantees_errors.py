@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from sweep_fixtures import plugin_path, synthetic_table
 
-import nas_harness.executors
 import nas_harness.sweep
+import nas_harness.task
 from nas_harness.algorithms.params import ParamError
 from nas_harness.algorithms.registry import get_algorithm, load_plugin, parse_params
 from nas_harness.benchmarks.data.paths import table_files
@@ -34,7 +34,7 @@ TABLE = synthetic_table()
 
 @pytest.fixture(autouse=True)
 def synthetic_data(monkeypatch):
-    monkeypatch.setattr(nas_harness.sweep, "_default_table", lambda: TABLE)
+    monkeypatch.setattr(nas_harness.sweep, "default_table", lambda: TABLE)
 
 
 def run(out, *extra, workers="1"):
@@ -85,7 +85,7 @@ def test_read_only_out_is_refused_before_work(tmp_path, capsys):
 
 def test_a_full_disk_after_work_started_stops_with_one_line_and_keeps_the_runs(
         tmp_path, capsys, monkeypatch):
-    real, calls = nas_harness.executors.write_complete, []
+    real, calls = nas_harness.task.write_complete, []
 
     def filling_up(paths, parquet, record):
         calls.append(paths)
@@ -93,13 +93,13 @@ def test_a_full_disk_after_work_started_stops_with_one_line_and_keeps_the_runs(
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(paths.parquet))
         real(paths, parquet, record)
 
-    monkeypatch.setattr(nas_harness.executors, "write_complete", filling_up)
+    monkeypatch.setattr(nas_harness.task, "write_complete", filling_up)
     out = tmp_path / "runs"
     assert run(out, *SMALL) == 2
     line = one_line(capsys.readouterr().err)
     assert "No space left on device" in line and "re-run the same command" in line
     assert load_runs(out)["run_id"].nunique() == 2  # what was stored is kept
-    monkeypatch.setattr(nas_harness.executors, "write_complete", real)
+    monkeypatch.setattr(nas_harness.task, "write_complete", real)
     assert run(out, *SMALL) == 0  # and the same command finishes the sweep
     assert load_runs(out)["run_id"].nunique() == 3
 

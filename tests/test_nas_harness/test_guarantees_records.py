@@ -39,7 +39,7 @@ SMALL = ["--runs", "2", "--budget", "12"]
 
 @pytest.fixture(autouse=True)
 def synthetic_data(monkeypatch):
-    monkeypatch.setattr(nas_harness.sweep, "_default_table", lambda: TABLE)
+    monkeypatch.setattr(nas_harness.sweep, "default_table", lambda: TABLE)
     monkeypatch.setattr(nas_harness.benchmarks.data.store, "load_table", lambda *a, **k: TABLE)
 
 

@@ -119,3 +119,30 @@ def test_cli_tune_writes_the_record_and_states_the_budget(tmp_path, capsys, monk
                                                                {"replace": True}]
     assert record["chosen"]["params"] in ({"replace": False}, {"replace": True})
     assert record["table_checksum"] == "tune-cli"
+
+
+def test_progress_is_shown_when_asked_and_only_then(capsys):
+    budget = TuningBudget(configurations=2, runs=2, queries=20, datasets=("cifar10",))
+    grid = {"population_size": ["4", "12"]}
+    table = synthetic_table("tune-progress")
+    quiet = tune("evolution", budget=budget, grid=grid, table=table, workers=1)
+    assert capsys.readouterr().err == ""
+    shown = tune("evolution", budget=budget, grid=grid, table=table, workers=1, progress=True)
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == ("nas-harness: tuning evolution: budget: 2 of at most 2 configurations x "
+                      "2 runs x 1 datasets x 20 queries = 80 queries")
+    assert "nas-harness: 4 runs to compute (0 already complete) -> " in err[1]
+    assert err[-1].startswith("runs: 4/4 (100%), ")   # the sweep's progress, as plain lines
+    assert quiet.to_dict()["configurations"] == shown.to_dict()["configurations"]
+
+
+def test_the_command_shows_progress_unless_told_not_to(tmp_path, capsys, monkeypatch):
+    import nas_harness.benchmarks.data.store as store
+
+    monkeypatch.setattr(store, "load_table", lambda *a, **k: synthetic_table("tune-cli"))
+    args = ["tune", "-a", "evolution", "--grid", "population_size=4,12", "--configs", "2",
+            "--runs", "2", "--budget", "20", "-d", "cifar10", "--workers", "1"]
+    assert main([*args, "--out", str(tmp_path / "a.json")]) == 0
+    assert "runs: 4/4 (100%)" in capsys.readouterr().err
+    assert main([*args, "--out", str(tmp_path / "b.json"), "--no-progress"]) == 0
+    assert capsys.readouterr().err == ""

@@ -15,6 +15,7 @@ import pytest
 from sweep_fixtures import synthetic_table
 
 from nas_harness import tune as tuning
+from nas_harness import tune_candidates as candidates
 from nas_harness.algorithms import registry
 from nas_harness.algorithms.base import Algorithm
 from nas_harness.algorithms.params import ParamSpec, check, describe_params, param
@@ -159,44 +160,44 @@ def _spec(cls, name):
 
 def test_finite_size_counts_choices_and_int_ranges():
     k, mode, lr = (_spec(ToyParams, n) for n in ("k", "mode", "lr"))
-    assert tuning._finite_size([k, mode]) == 6 and tuning._finite_size([mode, k]) == 6
-    assert tuning._finite_size([k]) == 3 and tuning._finite_size([]) == 1
-    assert tuning._finite_size([k, lr]) is None and tuning._finite_size([lr]) is None
+    assert candidates._finite_size([k, mode]) == 6 and candidates._finite_size([mode, k]) == 6
+    assert candidates._finite_size([k]) == 3 and candidates._finite_size([]) == 1
+    assert candidates._finite_size([k, lr]) is None and candidates._finite_size([lr]) is None
     inner = ParamSpec("k", "int", 3, "", "", None, 2.5, 4.5, False, int)   # 3 and 4
-    assert tuning._finite_size([inner]) == 2
+    assert candidates._finite_size([inner]) == 2
 
 
 def test_enumerate_lists_every_setting_in_order():
     k, mode = _spec(ToyParams, "k"), _spec(ToyParams, "mode")
-    assert tuning._enumerate([k, mode]) == [
+    assert candidates._enumerate([k, mode]) == [
         {"k": 2, "mode": "a"}, {"k": 2, "mode": "b"}, {"k": 3, "mode": "a"},
         {"k": 3, "mode": "b"}, {"k": 4, "mode": "a"}, {"k": 4, "mode": "b"}]
     inner = ParamSpec("k", "int", 3, "", "", None, 2.5, 4.5, False, int)
-    assert tuning._enumerate([inner]) == [{"k": 3}, {"k": 4}]
+    assert candidates._enumerate([inner]) == [{"k": 3}, {"k": 4}]
 
 
 def test_draws_are_uniform_linear_or_log_and_typed():
     rng = np.random.default_rng(0)
     lr = _spec(ToyParams, "lr")
-    logs = [tuning._draw(lr, rng) for _ in range(400)]
+    logs = [candidates._draw(lr, rng) for _ in range(400)]
     assert all(0.01 <= x <= 1.0 and float(f"{x:.2g}") == x for x in logs)
     assert 0.4 < np.mean(np.array(logs) < 0.1) < 0.6        # log-uniform: 0.1 is the middle
     linear = ParamSpec("x", "float", 2.0, "", "", None, 1.0, 3.0, False, float)
-    xs = np.array([tuning._draw(linear, rng) for _ in range(400)])
+    xs = np.array([candidates._draw(linear, rng) for _ in range(400)])
     assert xs.min() >= 1.0 and xs.max() <= 3.0
     assert 0.4 < np.mean(xs < 2.0) < 0.6 and abs(xs.mean() - 2.0) < 0.1
     assert 0.4 < np.mean(xs > 2.5) * 2 < 0.6                # a quarter above 2.5
     k = _spec(ToyParams, "k")
-    ks = [tuning._draw(k, rng) for _ in range(90)]
+    ks = [candidates._draw(k, rng) for _ in range(90)]
     assert all(type(v) is int for v in ks) and set(ks) == {2, 3, 4}
     assert all(type(v) is float for v in logs)
-    modes = [tuning._draw(_spec(ToyParams, "mode"), rng) for _ in range(40)]
+    modes = [candidates._draw(_spec(ToyParams, "mode"), rng) for _ in range(40)]
     assert set(modes) == {"a", "b"}
 
 
 def test_round_sig_and_fmt():
-    assert tuning._round_sig(0.123456) == 0.12 and tuning._round_sig(98765.0) == 99000.0
-    assert tuning._round_sig(0.0) == 0.0 and math.isinf(tuning._round_sig(float("inf")))
+    assert candidates._round_sig(0.123456) == 0.12 and candidates._round_sig(98765.0) == 99000.0
+    assert candidates._round_sig(0.0) == 0.0 and math.isinf(candidates._round_sig(float("inf")))
     assert tuning._fmt({}) == "(defaults)" and tuning._fmt({"a": 1, "b": "x"}) == "a=1 b=x"
 
 
@@ -252,13 +253,13 @@ def test_a_space_of_exactly_the_budget_is_enumerated_whole():
 
 def test_drawing_gives_up_after_a_thousand_tries_per_configuration(monkeypatch):
     calls = []
-    real = tuning._draw
+    real = candidates._draw
 
     def counting(spec, rng):
         calls.append(1)
         return real(spec, rng)
 
-    monkeypatch.setattr(tuning, "_draw", counting)
+    monkeypatch.setattr(candidates, "_draw", counting)
     assert candidate_configurations("tunetoy-onepoint", 3) == [("random", {"x": 1.0})]
     assert len(calls) == 3000
 
