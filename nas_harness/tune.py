@@ -10,6 +10,11 @@ disjoint from every reported run (master seed 0 by default, labels = algorithm n
 seed 0 is refused. The result is an auditable record: every setting, its per-dataset means and
 standard errors, its score, and the choice (highest score; ties go to the earlier setting).
 
+A multi-objective algorithm is scored by ``score="hypervolume"`` instead: per run, the
+hypervolume of the front of the architectures it evaluated, chosen and scored by validation
+accuracy, normalised by the exact validation front's (FLOPs as cost, the published reference
+point of :mod:`nas_harness.analysis.metrics.fronts`), averaged over runs and datasets.
+
 The candidate settings (a grid, or published presets then random draws from the declared
 ranges) are :mod:`nas_harness.tune_candidates`'; its public names are re-exported here.
 """
@@ -56,6 +61,12 @@ DEFAULT_CONFIGS = 16
 DEFAULT_RUNS = 20
 SCORE = ("mean over datasets of the mean over runs of the final incumbent's validation "
          "accuracy (%); test accuracy is never read")
+HV_SCORE = ("mean over datasets of the mean over runs of the normalised validation hypervolume "
+            "at the budget (the evaluated architectures' front by validation accuracy and "
+            "FLOPs, over the exact validation front's, published reference point); test "
+            "accuracy is never read")
+SCORES: dict[str, str] = {"accuracy": SCORE, "hypervolume": HV_SCORE}
+"""The tuning scores by name; ``accuracy`` is the default."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +144,7 @@ class TuningResult:
     chosen: int
     table_checksum: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    score_kind: str = "accuracy"
 
     @property
     def best(self) -> ConfigScore:
@@ -147,7 +159,7 @@ class TuningResult:
         """The JSON record written to ``results/tuning/<algorithm>.json``."""
         return {
             "algorithm": self.algorithm,
-            "score": SCORE,
+            "score": SCORES[self.score_kind],
             "rule": "highest score; ties go to the earlier configuration",
             "budget": self.budget.to_dict(),
             "configurations_evaluated": len(self.configurations),
@@ -167,11 +179,12 @@ class TuningResult:
     def describe(self) -> str:
         """A human summary: the budget, every setting with its score, the choice."""
         lines = [f"tuning {self.algorithm} -- {self.budget.describe(len(self.configurations))}",
-                 f"score: {SCORE}"]
+                 f"score: {SCORES[self.score_kind]}"]
         width = max(len(_fmt(c.params)) for c in self.configurations)
         for c in self.configurations:
             mark = "*" if c.index == self.chosen else " "
-            per = "  ".join(f"{d} {s['mean']:.2f}" for d, s in c.per_dataset.items())
+            digits = 2 if self.score_kind == "accuracy" else 4
+            per = "  ".join(f"{d} {s['mean']:.{digits}f}" for d, s in c.per_dataset.items())
             lines.append(f"{mark} c{c.index:02d} {_fmt(c.params):<{width}}  {c.score:8.3f} "
                          f"+- {c.stderr:.3f}  "
                          f"({per}; {c.origin})")
@@ -185,16 +198,41 @@ def _fmt(params: Mapping[str, Any]) -> str:
 
 # -- running ----------------------------------------------------------------------------------
 
+def _final_hv(frame: Any, table: BenchmarkTable, datasets: Sequence[str]) -> Any:
+    """Per run, the normalised validation hypervolume at its last query (``final`` column)."""
+    import pandas as pd
+
+    from nas_harness.analysis.metrics.fronts import FrontScorer
+
+    rows = []
+    for dataset in datasets:
+        scorer = FrontScorer(table[dataset], "flops", split="valid")
+        part = frame[frame["dataset"] == dataset].sort_values(["algorithm", "run", "query"],
+                                                              kind="stable")
+        for (label, run), log in part.groupby(["algorithm", "run"], sort=False):
+            curve = scorer.hv_curve(log["arch_index"].to_numpy(), log["valid_acc"].to_numpy())
+            rows.append({"dataset": dataset, "algorithm": label, "run": run,
+                         "final": float(curve[-1]) if len(curve) else float("nan")})
+    return pd.DataFrame(rows, columns=["dataset", "algorithm", "run", "final"])
+
+
 def _scores(frame: Any, labels: Sequence[str], datasets: Sequence[str],
             runs: int) -> list[tuple[dict[str, dict[str, float]], float]]:
     """Per label: per-dataset mean and standard error of the final incumbent's validation acc."""
     final = frame.loc[frame.groupby(["dataset", "algorithm", "run"])["query"].idxmax()]
+    return _per_label(final.rename(columns={"incumbent_valid_acc": "final"}), labels, datasets,
+                      runs)
+
+
+def _per_label(final: Any, labels: Sequence[str], datasets: Sequence[str],
+               runs: int) -> list[tuple[dict[str, dict[str, float]], float]]:
+    """Per label: per-dataset mean and standard error of each run's ``final`` value."""
     out = []
     for label in labels:
         per: dict[str, dict[str, float]] = {}
         for dataset in datasets:
             rows = final[(final["algorithm"] == label) & (final["dataset"] == dataset)]
-            vals = rows["incumbent_valid_acc"].to_numpy(dtype=float)
+            vals = rows["final"].to_numpy(dtype=float)
             if len(vals) != runs or not np.isfinite(vals).all():
                 mean = float("nan")                  # a run without a feasible incumbent
             else:
@@ -212,7 +250,7 @@ def tune(name: str, *, budget: TuningBudget | None = None,
          max_flops_fraction: float | None = DEFAULT_FLOPS_FRACTION,
          master_seed: int = TUNING_MASTER_SEED, table: BenchmarkTable | None = None,
          workers: int | None = None, runs_dir: Path | str | None = None,
-         progress: bool = False) -> TuningResult:
+         progress: bool = False, score: str = "accuracy") -> TuningResult:
     """Tune ``name`` (a registered name or ``family:preset``) under the common budget.
 
     Args:
@@ -227,6 +265,9 @@ def tune(name: str, *, budget: TuningBudget | None = None,
         runs_dir: keep the tuning runs there (default: a temporary directory, removed).
         progress: show progress on stderr: what is tuned, and the sweep's progress (a bar on
             a terminal, plain lines otherwise).
+        score: ``accuracy`` (the final incumbent's validation accuracy) or ``hypervolume``
+            (the normalised validation hypervolume at the budget, for multi-objective
+            searchers); see :data:`SCORES`.
     """
     from nas_harness.benchmarks.run_files import load_runs
     from nas_harness.experiment import AlgorithmSpec, SweepSpec
@@ -234,6 +275,8 @@ def tune(name: str, *, budget: TuningBudget | None = None,
     from nas_harness.sweep import run_sweep
 
     budget = budget or TuningBudget()
+    if score not in SCORES:
+        raise TuningError(f"unknown tuning score {score!r}; use one of {', '.join(SCORES)}")
     if isinstance(master_seed, bool) or not isinstance(master_seed, int) or master_seed < 0:
         raise TuningError(f"the tuning master seed must be a non-negative integer, "
                           f"got {master_seed!r}")
@@ -264,9 +307,14 @@ def tune(name: str, *, budget: TuningBudget | None = None,
             raise TuningError(f"{len(result.failures)} tuning runs failed (first: "
                               f"{first.run_id}: {first.error}); nothing was chosen")
         frame = load_runs(out, algorithms=labels)
-        # the score reads validation accuracy only: drop everything else first
+    # the score reads validation accuracy only: drop everything else first
+    if score == "accuracy":
         frame = frame[["dataset", "algorithm", "run", "query", "incumbent_valid_acc"]]
-    scored = _scores(frame, labels, sweep.datasets, budget.runs)
+        scored = _scores(frame, labels, sweep.datasets, budget.runs)
+    else:
+        frame = frame[["dataset", "algorithm", "run", "query", "arch_index", "valid_acc"]]
+        scored = _per_label(_final_hv(frame, table, sweep.datasets), labels, sweep.datasets,
+                            budget.runs)
     configs = tuple(ConfigScore(i, origin, config, per, score)
                     for i, ((origin, config), (per, score))
                     in enumerate(zip(candidates, scored, strict=True)))
@@ -278,5 +326,5 @@ def tune(name: str, *, budget: TuningBudget | None = None,
     protocol = {"fidelity": sweep.fidelity, "max_flops_fraction": sweep.max_flops_fraction,
                 "budget": sweep.budget}
     return TuningResult(name, budget, protocol, master_seed, fixed, configs, chosen,
-                        table.provenance.checksum)
+                        table.provenance.checksum, score_kind=score)
 

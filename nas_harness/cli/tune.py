@@ -41,6 +41,10 @@ def add_commands(subparsers: Any) -> None:
                         help="feasible: FLOPs <= F x the largest model's")
     parser.add_argument("--master-seed", type=int, default=TUNING_MASTER_SEED,
                         help="the tuning runs' master seed (0, the reporting seed, is refused)")
+    parser.add_argument("--score", choices=("accuracy", "hypervolume"), default="accuracy",
+                        help="accuracy: the final incumbent's validation accuracy; hypervolume: "
+                             "the normalised validation hypervolume at the budget (for "
+                             "multi-objective searchers)")
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                         help="local worker processes (default: all cores)")
     parser.add_argument("--out", default=None, metavar="FILE",
@@ -87,7 +91,7 @@ def _tune(args: argparse.Namespace) -> int:
     result = tune(args.algorithm, budget=budget, grid=_grid(args.grid) or None,
                   fidelity=args.fidelity, max_flops_fraction=args.max_flops_fraction,
                   master_seed=args.master_seed, workers=args.workers,
-                  runs_dir=args.keep_runs, progress=not args.no_progress)
+                  runs_dir=args.keep_runs, progress=not args.no_progress, score=args.score)
     out = Path(args.out) if args.out else \
         Path(DEFAULT_TUNING_DIR) / f"{args.algorithm.replace(':', '_')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

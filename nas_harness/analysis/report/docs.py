@@ -16,7 +16,7 @@ PROJECT = "nas-harness"
 DOCS_PAGES: tuple[str, ...] = (
     "getting-started.md", "protocol.md", "algorithms/index.md", "adding-an-algorithm.md",
     "regression-gate.md", "official-archive.md", "data.md", "guarantees.md", "performance.md",
-    "statistics.md", "results.md",
+    "statistics.md", "results.md", "fronts.md", "proxies.md",
 )
 """The documentation pages (relative to ``docs/``) a report section may point to."""
 

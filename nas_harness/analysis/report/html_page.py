@@ -21,6 +21,7 @@ from nas_harness.analysis.report.docs import doc_href
 from nas_harness.analysis.report.figures import FIGURE_DPI
 from nas_harness.analysis.report.render import Format, render_section
 from nas_harness.analysis.report.sections import Section, figure_caption, html_sections
+from nas_harness.analysis.report.tracks import track_figure_title, track_sections
 from nas_harness.analysis.tables import html_table
 from nas_harness.benchmarks.table import BenchmarkTable
 
@@ -69,7 +70,7 @@ def _links(section: Section, docs: str | None) -> str:
     parts = [f"<a class='doc' href='{html.escape(href)}'>explained in {name}</a>" if href
              else f"<span class='doc'>explained in the documentation page {name}</span>"]
     if section.csv:
-        csv = html.escape(f"tables/{section.csv}")
+        csv = html.escape(section.csv if "/" in section.csv else f"tables/{section.csv}")
         parts.append(f"<a class='csv' href='{csv}'>{csv}</a>")
     return "<span class='links'>" + " · ".join(parts) + "</span>"
 
@@ -95,15 +96,21 @@ def render_html(a: Analysis, table: BenchmarkTable, figure_dir: Path,
 
     ``docs`` is the relative path from the page to the repository's ``docs/`` folder
     (:func:`.docs.docs_prefix`); without it each section names its documentation page.
+    The other tracks' results beside the page (``fronts/``, ``proxies/``; :mod:`.tracks`)
+    add their sections, their figures embedded like the others.
     """
     timed = a.time_axis is not None
+    out_dir = figure_dir.parent
 
     def figure(stem: str) -> str:
-        png = (figure_dir / f"{stem}.png").read_bytes()
+        track = track_figure_title(stem)
+        path = out_dir / f"{stem}.png" if track else figure_dir / f"{stem}.png"
+        png = path.read_bytes()
         data = base64.b64encode(png).decode()
+        caption = track or figure_caption(stem, timed)
         return (f"<figure><img alt='{html.escape(stem)}' width='{css_width(png)}' "
                 f"src='data:image/png;base64,{data}'>"
-                f"<figcaption>{html.escape(figure_caption(stem, timed))}</figcaption></figure>")
+                f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
     fmt = Format(
         heading=lambda s: (f"<h2 id='{html.escape(s.key)}'>{html.escape(s.title)}"
@@ -111,7 +118,7 @@ def render_html(a: Analysis, table: BenchmarkTable, figure_dir: Path,
         kv=_kv_html, frame=_table, empty="<p>(none)</p>", figure=figure,
         text=lambda lines: "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in lines)
         + "</ul>")
-    parts = html_sections(a, table, stamp)
+    parts = html_sections(a, table, stamp, track_sections(out_dir))
     body = ["<h1>nas-harness results</h1>"]
     for part in parts:
         body += render_section(part, fmt)

@@ -70,7 +70,8 @@ class Section:
         content: what the kind says.
         key: its anchor in the HTML page (unique within a report).
         doc: the documentation page that explains it (see :data:`.docs.DOCS_PAGES`).
-        csv: the table file, beside the page, that holds the whole table at full precision.
+        csv: the table file that holds the whole table at full precision: a name in
+            ``tables/`` beside the page, or a path relative to the page when it has a ``/``.
     """
 
     title: str
@@ -216,22 +217,25 @@ def markdown_sections(a: Analysis, table: BenchmarkTable) -> list[Section]:
 HTML_ORDER: tuple[str, ...] = (
     "paper-figure", "findings", "protocol", "figures", "criteria", "checkpoints",
     "reference-lines", "pairwise-tests", "rankings", "mean-ranks", "rank-figures", "anytime",
-    "aocc", "ert", "anytime-figure", "final-architectures", "algorithms", "failed-runs",
-    "data-provenance", "source-files", "provenance",
+    "aocc", "ert", "anytime-figure", "final-architectures", "fronts-hv", "fronts-figures",
+    "fronts-budgets", "proxies-correlations", "proxies-figures", "proxies-guided", "algorithms",
+    "failed-runs", "data-provenance", "source-files", "provenance",
 )
 """The order of the HTML page: the paper figure and the findings first, provenance last."""
 
 
 def html_sections(a: Analysis, table: BenchmarkTable,
-                  stamp: Mapping[str, str] | None = None) -> list[Section]:
+                  stamp: Mapping[str, str] | None = None,
+                  extra: Mapping[str, Section] | None = None) -> list[Section]:
     """The sections of ``report.html``, in :data:`HTML_ORDER`.
 
     The paper figure comes first and the findings are a short table (a row per pair, a
     column per dataset, each cell with its test); the pairwise tests are shown at every
     checkpoint. ``stamp`` adds a "Produced by" section: it changes with every run, so only
-    the HTML page carries it.
+    the HTML page carries it. ``extra`` are the other tracks' sections (Pareto fronts,
+    training-free proxies; :mod:`.tracks`), placed by their keys in :data:`HTML_ORDER`.
     """
-    parts = _sections(a, table, full=True)
+    parts = _sections(a, table, full=True) | dict(extra or {})
     del parts["claims"]
     timed = a.time_axis is not None
     parts["paper-figure"] = Section("The paper figure: " + figure_title("curves", timed),
