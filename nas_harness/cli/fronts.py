@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -69,18 +67,6 @@ def front_csv(rows: list[tuple[str, float, float]], cost: str) -> str:
     return buffer.getvalue()
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file: a failure leaves the old file."""
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _front(args: argparse.Namespace) -> int:
     from nas_harness.benchmarks.data.store import load_table
     from nas_harness.benchmarks.errors import ProtocolError
@@ -101,7 +87,9 @@ def _front(args: argparse.Namespace) -> int:
     if out is None:
         sys.stdout.write(text)
     else:
-        _write_atomic(out, text)
+        from nas_harness.benchmarks.atomic import replace_atomically
+
+        replace_atomically(out, lambda tmp: tmp.write_text(text, encoding="utf-8", newline=""))
         print(f"front: {out} ({text.count(chr(10)) - 1} architectures)", file=sys.stderr)
     return 0
 

@@ -16,14 +16,13 @@ recorded sources still match, builds it otherwise (from ``NAS_HARNESS_DATA`` or 
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from nas_harness.benchmarks.atomic import replace_atomically
 from nas_harness.benchmarks.data.build_official import BUILDER as OFFICIAL
 from nas_harness.benchmarks.data.build_official import (
     SYNTHETIC_BUILDER,
@@ -110,16 +109,6 @@ def _arrow_table(table: BenchmarkTable) -> Any:
     return pa.table(cols)
 
 
-def _atomic_write(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def save_table(table: BenchmarkTable, cache: str | Path | None = None, *,
                source_dir: str | Path | None = None) -> BenchmarkTable:
     """Write ``table`` to the cache (atomically) and return it with its checksum set.
@@ -134,7 +123,7 @@ def save_table(table: BenchmarkTable, cache: str | Path | None = None, *,
     parquet, sidecar = table_files(cache)
     parquet.parent.mkdir(parents=True, exist_ok=True)
     arrow = _arrow_table(table)
-    _atomic_write(parquet, lambda tmp: pq.write_table(arrow, tmp, compression="zstd"))
+    replace_atomically(parquet, lambda tmp: pq.write_table(arrow, tmp, compression="zstd"))
     checksum = sha256_of(parquet)
     prov = replace(table.provenance, checksum=checksum, schema_version=SCHEMA_VERSION)
     meta = {
@@ -154,7 +143,7 @@ def save_table(table: BenchmarkTable, cache: str | Path | None = None, *,
         "columns": list(arrow.column_names),
     }
     text = json.dumps(meta, indent=2) + "\n"
-    _atomic_write(sidecar, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    replace_atomically(sidecar, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return BenchmarkTable(datasets=table.datasets, provenance=prov)
 
 

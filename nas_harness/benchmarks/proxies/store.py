@@ -10,14 +10,12 @@ asked, so nothing already stored is lost.
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from nas_harness.benchmarks.atomic import replace_atomically
 from nas_harness.benchmarks.data.paths import cache_dir
 from nas_harness.benchmarks.data.sources import sha256_of
 from nas_harness.benchmarks.errors import DataIntegrityError
@@ -51,16 +49,6 @@ def _files(name: str, cache: str | Path | None) -> tuple[Path, Path]:
     return folder / f"{name}.parquet", folder / f"{name}.json"
 
 
-def _atomic(path: Path, write: Any) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def save_scores(scores: ScoreFile, source: Path, cache: str | Path | None = None, *,
                 replace: bool = False) -> StoredProxy:
     """Store validated scores; refuses an existing name unless ``replace``."""
@@ -82,14 +70,14 @@ def save_scores(scores: ScoreFile, source: Path, cache: str | Path | None = None
     arrow = pa.table({"dataset": pa.array(datasets, pa.string()),
                       "index": pa.array(np.concatenate(index)),
                       "score": pa.array(np.concatenate(score))})
-    _atomic(parquet, lambda tmp: pq.write_table(arrow, tmp, compression="zstd"))
+    replace_atomically(parquet, lambda tmp: pq.write_table(arrow, tmp, compression="zstd"))
     record = StoredProxy(
         name=scores.name,
         datasets={ds: int((~np.isnan(c)).sum()) for ds, c in sorted(scores.columns.items())},
         source=str(source.resolve()), source_sha256=sha256_of(source),
         sha256=sha256_of(parquet), subset=scores.subset, allow_missing=scores.allow_missing)
     text = json.dumps({"format": STORE_FORMAT, **record.__dict__}, indent=2) + "\n"
-    _atomic(sidecar, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    replace_atomically(sidecar, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return record
 
 
