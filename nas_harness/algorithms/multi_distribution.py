@@ -26,6 +26,7 @@ from nas_harness.benchmarks.protocol import SearchContext
 _PAPER = "Noda, Saito & Shirakawa (ICANN 2022)"
 _ASNG = "ASNG (Akimoto et al. ICML 2019) and its reference code's default"
 MAX_REDRAWS = 10_000
+TUNING_RECORD = "results/tuning/multi-distribution.json"
 
 
 def coefficients(k: int, max_coefficient: float, spread: str) -> np.ndarray:
@@ -137,25 +138,28 @@ class MultiDistribution(BudgetedAlgorithm):
         """Parameters of the multi-distribution search."""
 
         num_distributions: int = param(
-            6, "K, the number of distributions (trade-off coefficients)",
-            "harness choice, a priori: six points along the front", choices=(2, 4, 6, 8, 12))
+            12, "K, the number of distributions (trade-off coefficients)",
+            f"tuning protocol ({TUNING_RECORD}); a priori 6", choices=(2, 4, 6, 8, 12))
         samples_per_distribution: int = param(
-            2, "architectures each distribution draws per iteration", f"{_ASNG} (lambda = 2)",
-            choices=(2, 3, 4))
+            4, "architectures each distribution draws per iteration",
+            f"tuning protocol ({TUNING_RECORD}); {_ASNG} is 2", choices=(2, 3, 4))
         spread: Literal["log", "linear"] = param(
             "log", "how the coefficients are spread between 0 and max_coefficient",
-            "harness choice, compared in docs/fronts.md", choices=())
+            f"tuning protocol ({TUNING_RECORD}); both compared in docs/fronts.md", choices=())
         max_coefficient: float = param(
-            3000.0, "largest coefficient (validation % per unit of FLOPs fraction)",
-            "harness choice: about the slope at which the cheapest architecture wins on "
-            "validation (docs/fronts.md)", low=300.0, high=30000.0, log=True)
+            670.0, "largest coefficient (validation % per unit of FLOPs fraction)",
+            f"tuning protocol ({TUNING_RECORD}); a priori 3000, about the slope at which the "
+            "cheapest architecture wins on validation (docs/fronts.md)",
+            low=300.0, high=30000.0, log=True)
         pooling: Literal["importance", "independent"] = param(
             "importance", "pool all distributions' samples by importance weights, or not "
             "(the ablation)", _PAPER)
-        alpha: float = param(1.5, "ASNG's threshold of the signal-to-noise ratio", _ASNG,
+        alpha: float = param(1.3, "ASNG's threshold of the signal-to-noise ratio",
+                             f"tuning protocol ({TUNING_RECORD}); {_ASNG} is 1.5",
                              low=1.1, high=3.0, log=True)  # below 1 the step size diverges
-        delta_init: float = param(1.0, "ASNG's initial step size", _ASNG, low=0.5, high=2.0,
-                                  log=True)
+        delta_init: float = param(1.3, "ASNG's initial step size",
+                                  f"tuning protocol ({TUNING_RECORD}); {_ASNG} is 1.0",
+                                  low=0.5, high=2.0, log=True)
 
         def __post_init__(self) -> None:
             check(self.num_distributions >= 1, "num_distributions must be at least 1")

@@ -10,7 +10,7 @@ from nas_harness.algorithms.params import describe_params
 from nas_harness.algorithms.registry import available_algorithms
 
 ROOT = Path(__file__).resolve().parents[2]
-BUILTIN = ("random", "evolution", "layernas", "ppo", "reinforce")
+BUILTIN = ("random", "evolution", "layernas", "ppo", "reinforce", "multi-distribution")
 RECORD = re.compile(r"results/tuning/[\w:-]+\.json")
 
 

@@ -433,8 +433,8 @@ def test_builtin_algorithms_are_the_shipped_ones_without_adapters_or_plugins():
 
     names = set(available_algorithms())
     assert {"optuna:tpe", "pyglove:random"} <= names      # adapters are registered ...
-    assert set(gate.builtin_algorithms()) == {"evolution", "layernas", "ppo", "random",
-                                              "reinforce"}
+    assert set(gate.builtin_algorithms()) == {"evolution", "layernas", "multi-distribution",
+                                              "ppo", "random", "reinforce"}
 
 
 def test_default_spec_is_every_builtin_on_every_dataset():
