@@ -100,7 +100,7 @@ class LayerNAS(BudgetedAlgorithm):
     can exceed a 500-query budget, in which case the last layer's weakest candidates are not
     expanded (the tuning score, measured at 500 queries, includes that).
 
-    ``infeasible=stand-in`` keeps the harness's earlier variant (preset ``layernas:stand-in``,
+    ``infeasible=stand-in`` is the harness's own variant (preset ``layernas:stand-in``,
     with ``passes=0``): a child whose unsearched layers break the limit is replaced by a
     feasible stand-in (those layers lowered together to the largest option that fits), so
     only feasible architectures are queried; with ``passes=0`` the search restarts from the
@@ -147,7 +147,7 @@ class LayerNAS(BudgetedAlgorithm):
     presets: ClassVar[dict[str, Preset]] = {
         "stand-in": Preset(
             {"infeasible": "stand-in", "passes": 0},
-            "the harness's earlier LayerNAS: feasible stand-ins for children over the limit, "
+            "the harness's own LayerNAS variant: feasible stand-ins for children over the limit, "
             "passes until the budget is spent (not in the paper); H, k and bucketing as the "
             "default's"),
     }
