@@ -120,8 +120,9 @@ def _write_scratch(root: Path, module: str, tests: list[str]) -> None:
     lines = ["[mutmut]", "source_paths ="] + [f"    {p}" for p in PACKAGES]
     lines += [f"only_mutate = {module}", "pytest_add_cli_args_test_selection ="]
     lines += [f"    {t}" for t in tests]
-    lines += ["pytest_add_cli_args =", "    -p", "    no:cacheprovider", "    -p",
-              "    no:xdist", ""]
+    # the suite's addopts (-n for pytest-xdist) are dropped: mutmut runs tests in one process
+    lines += ["pytest_add_cli_args =", "    -o", "    addopts=", "    -p", "    no:cacheprovider",
+              "    -p", "    no:xdist", ""]
     (root / "setup.cfg").write_text("\n".join(lines))
 
 
