@@ -13,7 +13,8 @@ import pytest
 
 from nas_harness.algorithms.regularized_evolution import RegularizedEvolution
 from nas_harness.algorithms.testing import synthetic_landscape
-from nas_harness.benchmarks.space import SSS
+from nas_harness.benchmarks.protocol import SearchContext
+from nas_harness.benchmarks.space import SSS, SearchSpace
 
 P = RegularizedEvolution.Params
 
@@ -180,3 +181,110 @@ def test_different_and_resample_mutations_give_different_streams():
         return out
 
     assert children("different") != children("resample")
+
+
+# -- the constraint, uneven layers, and parents without a feasible mutation ----------------------
+
+def _context(space, flops, max_flops, budget=60):
+    flops = np.asarray(flops, dtype=float)
+    params = np.zeros(space.size, dtype=np.int64)
+    return SearchContext(space=space, flops=flops, params=params, max_flops=max_flops,
+                         budget=budget)
+
+
+@pytest.mark.parametrize("mutation", ["different", "resample"])
+def test_an_architecture_exactly_at_the_flops_limit_is_a_feasible_child(mutation):
+    context, _ = synthetic_landscape(50, max_flops_fraction=1.0)
+    widest = int(np.argmax(context.flops))
+    assert context.flops[widest] == context.max_flops
+    parent = int(SSS.parse("64:64:64:64:32"))
+    algo = RegularizedEvolution(context, np.random.default_rng(0), P(mutation=mutation))
+    draw = algo._mutate if mutation == "different" else (lambda rng, p: algo._resample(p))
+    children = {draw(algo.rng, parent) for _ in range(600)}
+    assert widest in children
+
+
+UNEVEN = SearchSpace(options=((8, 16), (8, 16, 24, 32)))  # 2 and 4 options
+
+
+def test_resample_picks_a_layer_then_any_of_its_options_on_uneven_layers():
+    # P(layer, option) = 1 / (L * K_layer): the parent comes back with 1/4 + 1/8 = 3/8, the
+    # other option of the 2-option layer with 1/4, each other option of the other with 1/8
+    context = _context(UNEVEN, np.ones(UNEVEN.size), 1.0)
+    algo = RegularizedEvolution(context, np.random.default_rng(0), P(mutation="resample"))
+    parent = int(UNEVEN.parse("8:16"))
+    n = 16000
+    draws = np.array([algo._resample(parent) for _ in range(n)])
+    expected = {parent: 3 / 8, int(UNEVEN.parse("16:16")): 1 / 4,
+                int(UNEVEN.parse("8:8")): 1 / 8, int(UNEVEN.parse("8:24")): 1 / 8,
+                int(UNEVEN.parse("8:32")): 1 / 8}
+    assert set(np.unique(draws).tolist()) == set(expected)
+    for child, prob in expected.items():
+        got = (draws == child).mean()
+        assert abs(got - prob) < 4 * np.sqrt(prob * (1 - prob) / n), (child, got, prob)
+
+
+def test_resample_under_the_constraint_is_uniform_over_the_feasible_pairs():
+    # two of the five children are over the limit: the other pairs keep their ratio 3:2:1:1
+    flops = np.ones(UNEVEN.size)
+    flops[int(UNEVEN.parse("16:16"))] = flops[int(UNEVEN.parse("8:32"))] = 5.0
+    context = _context(UNEVEN, flops, 1.0)
+    algo = RegularizedEvolution(context, np.random.default_rng(1), P(mutation="resample"))
+    parent = int(UNEVEN.parse("8:16"))
+    n = 16000
+    draws = np.array([algo._resample(parent) for _ in range(n)])
+    expected = {parent: 3 / 5, int(UNEVEN.parse("8:8")): 1 / 5,
+                int(UNEVEN.parse("8:24")): 1 / 5}
+    assert set(np.unique(draws).tolist()) == set(expected)
+    for child, prob in expected.items():
+        got = (draws == child).mean()
+        assert abs(got - prob) < 4 * np.sqrt(prob * (1 - prob) / n), (child, got, prob)
+
+
+@pytest.mark.parametrize("mutation", ["different", "resample"])
+def test_a_parent_without_a_feasible_mutation_gives_a_uniform_feasible_child(mutation):
+    # only two architectures are feasible, and they differ in every layer: no one-layer
+    # change of either is feasible, so each child of `different` is a uniform draw of the two
+    # (resampling gives the parent back); the stream is replayed here: the population, then
+    # per child the tournament and that draw
+    a, b = int(SSS.parse("8:8:8:8:8")), int(SSS.parse("16:16:16:16:16"))
+    flops = np.full(SSS.size, 9.0)
+    flops[[a, b]] = 1.0
+    context = _context(SSS, flops, 1.0, budget=30)
+    params = P(population_size=4, tournament_size=3, mutation=mutation)
+    algo = RegularizedEvolution(context, np.random.default_rng(7), params)
+    feasible = np.array([a, b])
+    replay = np.random.default_rng(7)
+    first = algo.ask(10)
+    np.testing.assert_array_equal(first, feasible[replay.integers(0, 2, size=4)])
+    algo.tell(first, np.array([1.0, 2.0, 3.0, 4.0]))
+    for _ in range(20):
+        picks = replay.integers(0, 4, size=3).tolist()  # the tournament
+        best = picks[0]
+        for pick in picks:
+            if algo._pop_acc[pick] > algo._pop_acc[best]:
+                best = pick
+        child = algo.ask(5)
+        assert child.dtype == np.int64
+        if mutation == "resample":  # only the parent's own options are feasible: the parent
+            replay.random()
+            assert child.tolist() == [int(algo._pop_index[best])]
+        else:
+            assert child.tolist() == [int(feasible[replay.integers(0, 2, size=1)[0]])]
+        algo.tell(child, np.array([0.5]))
+
+
+def test_nothing_is_proposed_for_a_zero_batch_or_after_the_budget():
+    context, acc = synthetic_landscape(12, max_flops_fraction=1.0)
+    algo = RegularizedEvolution(context, np.random.default_rng(0), P(population_size=4))
+    assert algo.ask(0).size == 0
+    first = algo.ask(4)
+    algo.tell(first, acc[first])
+    assert algo.ask(0).size == 0  # a full population and no room: still nothing
+    asked = 4
+    while asked < 12:
+        child = algo.ask(3)
+        assert len(child) == 1
+        algo.tell(child, acc[child])
+        asked += 1
+    assert algo.ask(5).size == 0 and algo.num_proposed == 12

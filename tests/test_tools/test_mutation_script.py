@@ -192,7 +192,8 @@ def test_a_stale_record_is_re_run_and_written_only_when_asked(tmp_path, monkeypa
     assert "running (changed: tests)" in capsys.readouterr().out
     assert mutation.main(["--config", str(config), "--record", str(record), "--update"]) == 0
     written = json.loads(record.read_text())["modules"]["nas_harness/seeding.py"]
-    assert written["key"] == key["key"] and written["detected"] == run.Mutant("f", "a", "b").digest()
+    assert written["key"] == key["key"]
+    assert written["detected"] == run.Mutant("f", "a", "b").digest()
     # now current: --all re-runs it anyway
     assert mutation.main(["--config", str(config), "--record", str(record)]) == 0
     assert len(ran) == 2
