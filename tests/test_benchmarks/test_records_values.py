@@ -214,3 +214,32 @@ def test_table_from_columns_takes_numpy_and_arrow_columns_in_schema_order():
     assert t.column("duplicate").to_pylist() == [True, False]
     assert t.column("query").to_pylist() == [1, 2]
     assert t.column("incumbent_index").to_pylist() == [5, 5]
+
+
+def test_summary_of_the_first_architecture_as_incumbent_and_no_duplicates():
+    t = _trajectory(feasible=[True, True], duplicate=[False, False], valid=[9.0, 1.0],
+                    test=[8.0, 0.0], index=[0, 5])
+    assert rec.summary(t) == {"queries": 2, "feasible": 2, "duplicates": 0,
+                              "incumbent_index": 0, "incumbent_valid_acc": 9.0,
+                              "incumbent_test_acc": 8.0}
+
+
+def test_the_writer_is_given_the_fixed_settings_not_pyarrow_s_defaults(monkeypatch):
+    # pyarrow's defaults equal these today; they are pinned so a pyarrow upgrade that changes
+    # a default cannot change the files
+    seen = []
+    write = pq.write_table
+
+    def spy(table, sink, **kwargs):
+        seen.append(kwargs)
+        return write(table, sink, **kwargs)
+
+    monkeypatch.setattr(pq, "write_table", spy)
+    rec.to_parquet_bytes(_trajectory(feasible=[True], duplicate=[False], valid=[1.0]))
+    assert seen == [rec.PARQUET_OPTIONS]
+
+
+def test_a_bool_column_from_numbers_is_their_truth_value():
+    col = rec.arrow_column(np.array([0.0, 1.0, 2.5, -1.0, 0.0]), pa.bool_())
+    assert col.to_pylist() == [False, True, True, True, False]
+    assert rec.arrow_column(np.array([0, 3, 0]), pa.bool_()).to_pylist() == [False, True, False]
