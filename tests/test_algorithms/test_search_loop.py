@@ -105,3 +105,29 @@ def test_single_and_batched_queries_give_the_same_log():
     _, batch = _run([np.array([5, 8, 5, 2])], budget=4)
     for field in ("index", "valid_acc", "feasible", "duplicate"):
         np.testing.assert_array_equal(getattr(one, field), getattr(batch, field))
+
+
+def _timed_oracle(seconds, budget=100):
+    """hp=12 with every query taking 10 simulated seconds (synthetic times)."""
+    from dataclasses import replace
+
+    n = TABLE.num_archs
+    table = replace(TABLE, hp12_valid_acc=np.tile(TABLE.valid_acc[:, None], (1, 3)),
+                    hp12_time=np.full((n, 3), 10.0))
+    protocol = Protocol("cifar10", budget=budget, fidelity="12", budget_seconds=seconds,
+                        max_flops_fraction=None)
+    return Oracle(table, protocol, rng=np.random.default_rng(0))
+
+
+def test_under_a_time_budget_proposals_come_one_by_one_until_the_clock_ends():
+    oracle = _timed_oracle(35.0)
+    algo = Scripted(oracle.context, np.random.default_rng(0),
+                    script=[np.array([i]) for i in (4, 5, 6, 7, 8)])
+    log = run_search(algo, oracle)
+    assert log is not None and log.index.tolist() == [4, 5, 6]
+    assert log.elapsed.tolist() == [10.0, 20.0, 30.0]
+    # max_batch is 1 under a time budget; the fourth query would pass 35 s: not told
+    assert algo.max_batches == [1, 1, 1, 1]
+    assert [t[0] for t in algo.told] == [[4], [5], [6]]
+    assert algo.told[0][1] == [TABLE.valid_acc[4]]
+
