@@ -215,7 +215,10 @@ def test_the_config_gates_every_module_that_decides_a_number():
             assert set(m) == {"at", "was", "now"} and m["was"] != m["now"]
 
 
-def test_the_record_covers_every_gated_module():
+
+def test_the_record_lists_only_configured_modules_with_their_key_parts():
     record = json.loads(mutation.RECORD.read_text())
     config = mutation.tomllib.loads(mutation.CONFIG.read_text())
-    assert set(record["modules"]) == {m["path"] for m in config["module"]}
+    assert set(record["modules"]) <= {m["path"] for m in config["module"]}
+    for entry in record["modules"].values():
+        assert set(entry["parts"]) == set(mutation.PARTS) and len(entry["key"]) == 64
