@@ -23,8 +23,10 @@ from nas_harness.algorithms.testing import (
     _real_cifar10,
     drive,
     proposal_checker,
+    proposals_in_fresh_processes,
     proposes_infeasible,
     synthetic_landscape,
+    synthetic_proposals,
 )
 from nas_harness.benchmarks.space import SearchSpace
 from nas_harness.sweep import SweepSpec, run_sweep
@@ -72,6 +74,16 @@ class AdapterChecks(AlgorithmConformance):
         """The kit's check at :data:`ADAPTER_BUDGET` queries instead of the full 500."""
         super().test_proposals_are_valid_and_feasible(algorithm_class, algorithm_params,
                                                       fraction, budget)
+
+    def test_same_seed_same_proposals_across_processes(
+            self, algorithm_class: type[Algorithm], algorithm_params: Any) -> None:
+        """The kit's check with 20 queries: two fresh interpreters each import the library."""
+        args = (algorithm_class, algorithm_params, 20, 321, [5, 1, 3])
+        here = synthetic_proposals(*args)
+        assert len(here) > 0
+        first, second = proposals_in_fresh_processes(*args, hash_seeds=("1", "2"))
+        assert first == second, "proposals depend on PYTHONHASHSEED (hash() of str?)"
+        assert first == here, "a fresh process proposes differently from this one"
 
     def test_runs_on_the_real_table(self, algorithm_class: type[Algorithm],
                                     algorithm_params: Any) -> None:
