@@ -29,6 +29,7 @@ Usage::
     python tools/mutation.py            # CI: re-run the stale modules; exit 1 below the threshold
     python tools/mutation.py --update   # the same, and write the new results into the record
     python tools/mutation.py --all      # re-run every module and rewrite the record
+    python tools/mutation.py --no-run   # run nothing: recorded scores, stale modules listed
     python tools/mutation.py --module nas_harness/benchmarks/oracle.py --survivors
 
 Needs the ``mutation`` extra (``pip install -e ".[mutation]"``) and, for data-backed tests,
@@ -201,6 +202,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="lowest accepted score in percent (default: the config's)")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2,
                         help="mutmut's parallel workers per module (default: CPU count)")
+    parser.add_argument("--no-run", action="store_true",
+                        help="run nothing: score the recorded modules, list the stale ones")
     parser.add_argument("--survivors", action="store_true",
                         help="print every undetected mutant as its [[equivalent]] entry")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directories")
@@ -220,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     record = json.loads(args.record.read_text()) if args.record.is_file() else {"modules": {}}
     stale = {m["path"]: _stale(record["modules"].get(m["path"]), module_key(m), args.all)
              for m in modules}
-    if any(stale.values()) and importlib.util.find_spec("mutmut") is None:
+    if any(stale.values()) and not args.no_run and importlib.util.find_spec("mutmut") is None:
         print('mutmut is not installed: pip install -e ".[mutation]"')
         return 2
     results: list[ModuleResult] = []
@@ -228,6 +231,10 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     for module in modules:
         path = module["path"]
+        if stale[path] and args.no_run:
+            print(f"{path}: stale ({stale[path]}), not run")
+            failing.append(f"{path} (stale)")
+            continue
         if stale[path]:
             print(f"{path}: running ({stale[path]})", flush=True)
             key = module_key(module)  # before the run: the files it copies
