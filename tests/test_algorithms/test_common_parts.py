@@ -183,3 +183,58 @@ def test_the_memo_keeps_a_bounded_number_of_masks_and_drops_the_oldest(monkeypat
     # the same mask shares one memo
     again = Mutator(hood, masks[-1])
     assert again._tables is mutators[-1]._tables
+
+
+def test_tell_checks_whatever_it_is_given_when_it_is_not_ask_s_own_array():
+    algo = Counter(_context(), np.random.default_rng(0))
+    asked = algo.ask(2)
+    # another array with the same values and a float64 accuracy array: checked, accepted
+    idx, got = algo.tell(np.array([0, 1], dtype=np.int32), np.array([1.0, 2.0]))
+    assert idx.dtype == np.int64 and idx.tolist() == [0, 1] and idx is not asked
+    algo.ask(2)
+    with pytest.raises(AlgorithmContractError, match="exactly the indices"):
+        algo.tell(np.array([1, 0]), np.array([1.0, 2.0]))  # same shape, other indices
+
+
+def test_ask_s_own_array_with_accuracies_of_another_length_or_type():
+    algo = Counter(_context(), np.random.default_rng(0))
+    asked = algo.ask(2)
+    with pytest.raises(AlgorithmContractError, match="tell got 1 accuracies for 2"):
+        algo.tell(asked, np.array([1.0]))
+    idx, got = algo.tell(asked, [1, 2])  # a list: converted to float64
+    assert idx is asked and got.dtype == np.float64 and got.tolist() == [1.0, 2.0]
+
+
+class Narrow(Counter):
+    def ask(self, max_batch):
+        return self._proposed(np.arange(self._quota(max_batch), dtype=np.int32))
+
+
+def test_proposals_are_int64_whatever_the_subclass_builds():
+    algo = Narrow(_context(budget=3), np.random.default_rng(0))
+    out = algo.ask(3)
+    assert out.dtype == np.int64 and out.tolist() == [0, 1, 2]
+    assert algo._pending.dtype == np.int64
+
+
+def test_a_mask_of_zeros_and_ones_works_like_a_bool_mask():
+    hood = Neighbourhood(UNEVEN)
+    allowed = np.array([1, 1, 0, 1, 1, 1])
+    mutator = hood.mutator(allowed)
+    for index in range(UNEVEN.size):
+        a, b = np.random.default_rng(index), np.random.default_rng(index)
+        assert [mutator(a, index) for _ in range(10)] == \
+            [hood.mutate(b, index, allowed.astype(bool)) for _ in range(10)]
+
+
+def test_unpickled_mutators_of_different_masks_keep_their_own_memo():
+    import pickle
+
+    hood = Neighbourhood(UNEVEN)
+    masks = [np.array([True, True, True, True, False, True]),
+             np.array([True, False, True, True, True, True])]
+    restored = [pickle.loads(pickle.dumps(hood.mutator(m))) for m in masks]
+    for mask, mutator in zip(masks, restored, strict=True):
+        a, b = np.random.default_rng(1), np.random.default_rng(1)
+        assert [mutator(a, 3) for _ in range(20)] == [hood.mutate(b, 3, mask) for _ in range(20)]
+    assert restored[0]._tables is not restored[1]._tables
