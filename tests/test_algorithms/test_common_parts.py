@@ -189,7 +189,7 @@ def test_tell_checks_whatever_it_is_given_when_it_is_not_ask_s_own_array():
     algo = Counter(_context(), np.random.default_rng(0))
     asked = algo.ask(2)
     # another array with the same values and a float64 accuracy array: checked, accepted
-    idx, got = algo.tell(np.array([0, 1], dtype=np.int32), np.array([1.0, 2.0]))
+    idx, _ = algo.tell(np.array([0, 1], dtype=np.int32), np.array([1.0, 2.0]))
     assert idx.dtype == np.int64 and idx.tolist() == [0, 1] and idx is not asked
     algo.ask(2)
     with pytest.raises(AlgorithmContractError, match="exactly the indices"):
