@@ -22,7 +22,8 @@ def _softmax(logits):
 
 
 def _log_prob(logits, positions):
-    logp = np.log(_softmax(logits))
+    with np.errstate(divide="ignore"):  # options a layer lacks have probability 0
+        logp = np.log(_softmax(logits))
     return np.array([logp[np.arange(len(row)), row].sum() for row in positions])
 
 
@@ -181,3 +182,37 @@ def test_ask_gives_batch_size_proposals_and_the_rest_of_the_budget_at_the_end(cl
         if len(asked):
             algo.tell(asked, acc[asked])
     assert sizes == [7, 3, 7, 0, 0]
+
+
+def test_the_clipped_surrogate_objective_by_value_on_both_sides_of_the_clip_range():
+    from nas_harness.algorithms._policy import FactorisedPolicy
+    from nas_harness.algorithms.ppo import clipped_surrogate
+
+    rng = np.random.default_rng(0)
+    policy = FactorisedPolicy((3, 4, 2), rng, init_std=0.5)
+    pos = policy.sample_positions(rng, 6)
+    now = _log_prob(policy.logits, pos)
+    # ratios 0.5, 0.9, 1.0, 1.1, 1.5, 2.0 against advantages of both signs
+    ratio = np.array([0.5, 0.9, 1.0, 1.1, 1.5, 2.0])
+    adv = np.array([-1.0, 2.0, 3.0, -0.5, 1.0, -2.0])
+    old = now - np.log(ratio)
+    objective, _ = clipped_surrogate(policy, pos, adv, old, 0.2)
+    # min(r A, clip(r, 0.8, 1.2) A) per sample, by hand
+    by_hand = [min(-0.5, -0.8), min(1.8, 1.8), 3.0, min(-0.55, -0.55), min(1.5, 1.2),
+               min(-4.0, -2.4)]
+    assert objective == pytest.approx(np.mean(by_hand), abs=1e-12)
+
+
+def test_ppo_with_two_samples_per_batch_normalises_them():
+    params = PPO.Params(batch_size=2, epochs=3, clip=0.2, learning_rate=0.3,
+                        normalize_advantage=True, baseline_momentum=0.8)
+    algo, history = _round(PPO, params, seed=4, rounds=4)
+    adam, baseline = _Adam(algo.policy.logits.shape, 0.3), {"num": 0.0, "den": 0.0}
+    logits = history[0][0]
+    for _, positions, rewards, _ in history:
+        logits = _ppo_reference(logits, positions, rewards, adam, baseline, params)
+    np.testing.assert_allclose(algo.policy.logits, logits, rtol=0, atol=1e-6)
+    unnormalised = PPO.Params(batch_size=2, epochs=3, clip=0.2, learning_rate=0.3,
+                              normalize_advantage=False, baseline_momentum=0.8)
+    other, _ = _round(PPO, unnormalised, seed=4, rounds=4)
+    assert np.abs(other.policy.logits - algo.policy.logits).max() > 1e-3
