@@ -216,3 +216,35 @@ def test_ppo_with_two_samples_per_batch_normalises_them():
                               normalize_advantage=False, baseline_momentum=0.8)
     other, _ = _round(PPO, unnormalised, seed=4, rounds=4)
     assert np.abs(other.policy.logits - algo.policy.logits).max() > 1e-3
+
+
+def test_a_factorised_policy_on_uneven_layers():
+    from nas_harness.algorithms._policy import FactorisedPolicy
+
+    policy = FactorisedPolicy((3, 4, 2), np.random.default_rng(2), init_std=0.5)
+    assert policy.valid.tolist() == [[True, True, True, False], [True, True, True, True],
+                                     [True, True, False, False]]
+    assert policy.weights.tolist() == [8, 2, 1] and policy.width == 4
+    drawn = np.random.default_rng(2).standard_normal((3, 4)) * 0.5
+    np.testing.assert_array_equal(policy.logits, np.where(policy.valid, drawn, -np.inf))
+    # every sampled position is a valid option, and indices round-trip
+    pos = policy.sample_positions(np.random.default_rng(3), 400)
+    assert (pos < np.array([3, 4, 2])).all() and (pos >= 0).all()
+    assert {tuple(p) for p in pos.tolist()} == {(a, b, c) for a in range(3) for b in range(4)
+                                                 for c in range(2)}
+    index = policy.to_index(pos)
+    np.testing.assert_array_equal(index, pos @ np.array([8, 2, 1]))
+    np.testing.assert_array_equal(policy.to_positions(index), pos)
+    np.testing.assert_allclose(policy.probs(), _softmax(np.where(policy.valid, drawn, -np.inf)))
+
+
+@pytest.mark.parametrize("cls", [PPO, Reinforce])
+def test_the_policy_starts_from_init_std_and_allows_the_flops_limit_itself(cls):
+    from nas_harness.algorithms._policy import FactorisedPolicy
+
+    context, _ = synthetic_landscape(50, max_flops_fraction=1.0)
+    algo = cls(context, np.random.default_rng(8), cls.Params(init_std=0.7))
+    ref = FactorisedPolicy(context.space.num_options, np.random.default_rng(8), 0.7)
+    np.testing.assert_array_equal(algo.policy.logits, ref.logits)
+    widest = int(np.argmax(context.flops))
+    assert algo._allowed[widest] and algo._allowed.all()
