@@ -104,3 +104,60 @@ def test_an_infeasible_first_query_has_no_incumbent_test_accuracy():
     inc = traj.column("incumbent_test_acc").to_pylist()
     assert np.isnan(inc[0]) and inc[1] == table.test_acc[4]
     assert traj.column("incumbent_index").to_pylist() == [-1, 4]
+
+
+def test_the_configuration_names_the_table():
+    assert task().configuration("c1")["table_checksum"] == "c1"
+    assert task().configuration("c1") != task().configuration("c2")
+
+
+def test_search_gives_the_algorithm_its_context_and_parameters():
+    from nas_harness.algorithms.random_search import RandomSearch
+    from nas_harness.benchmarks.oracle import Oracle
+    from nas_harness.runner import search
+
+    table = TABLE["cifar10"]
+    for params in (RandomSearch.Params(replace=True), RandomSearch.Params(replace=False)):
+        t = task(dataset="cifar10", budget=30)
+        traj = search(t, table, RandomSearch, params)
+        oracle = Oracle(table, t.protocol, rng=t.seeds.oracle_rng())
+        expected = RandomSearch(oracle.context, t.seeds.algorithm_rng(), params)._sequence
+        assert traj.column("arch_index").to_pylist() == expected[:30].tolist()
+        assert all(traj.column("feasible").to_pylist())  # drawn among the feasible only
+
+
+def test_search_under_a_time_budget_records_the_clock():
+    from dataclasses import replace
+
+    from nas_harness.runner import search
+
+    base = TABLE["cifar10"]
+    n = base.num_archs
+    table = replace(base, hp12_time=np.full((n, 3), 10.0))
+
+    t = task(dataset="cifar10", budget=100, fidelity="12",
+             protocol_options={"budget_seconds": 45.0})
+    traj = search(t, table, Walk, None)
+    assert traj.column("elapsed_s").to_pylist() == [10.0, 20.0, 30.0, 40.0]
+
+
+def test_every_architecture_string_of_the_space_by_index():
+    from nas_harness.benchmarks.space import SSS
+    from nas_harness.runner import _arch_strings
+
+    strings = _arch_strings().to_pylist()
+    assert len(strings) == SSS.size and strings[:2] == ["8:8:8:8:8", "8:8:8:8:16"]
+    assert strings[12345] == SSS.format(12345) and strings[-1] == "64:64:64:64:64"
+
+
+class Walk:
+    """Proposes random architectures one at a time (stands in for an algorithm)."""
+
+    def __init__(self, context, rng, params=None):
+        self.context, self.rng = context, rng
+
+    def ask(self, max_batch):
+        return self.rng.integers(0, self.context.space.size, size=1)
+
+    def tell(self, indices, valid_acc):
+        pass
