@@ -254,6 +254,12 @@ def main(argv: list[str] | None = None) -> int:
             verdicts = Verdicts(**{k: v for k, v in kept.items() if k not in ("key", "parts")})
             verdicts.detected = kept["detected"].split()
         r = score(path, verdicts, _entries(config, path))
+        pending = {t for entry in config.get("pending", []) if entry["path"] == path
+                   for t in entry["mutants"]}
+        r.survivors = [f"{line}  <- reviewed as equivalent by its text ([[pending]]): check it, "
+                       f"then list it under [[equivalent]]"
+                       if line.split(", now = ", 1)[-1][:-2] in {json.dumps(t) for t in pending}
+                       else line for line in r.survivors]
         _report(r, "run now" if stale[path] else "recorded", args.survivors, threshold)
         results.append(r)
     if args.update or args.all:

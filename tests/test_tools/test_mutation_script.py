@@ -222,3 +222,16 @@ def test_the_record_lists_only_configured_modules_with_their_key_parts():
     assert set(record["modules"]) <= {m["path"] for m in config["module"]}
     for entry in record["modules"].values():
         assert set(entry["parts"]) == set(mutation.PARTS) and len(entry["key"]) == 64
+
+
+def test_a_survivor_reviewed_by_its_text_is_marked_but_still_counted(tmp_path, monkeypatch,
+                                                                     capsys):
+    monkeypatch.setattr(mutation, "run_module", lambda *a: pytest.fail("must not run"))
+    config = _config(tmp_path, '[[pending]]\npath = "nas_harness/seeding.py"\nwhy = "x"\n'
+                               'mutants = ["x = None"]\n')
+    key = mutation.module_key(mutation.tomllib.loads(config.read_text())["module"][0])
+    record = _record(tmp_path, key, undetected=1, detected=19)
+    assert mutation.main(["--config", str(config), "--record", str(record),
+                          "--survivors"]) == 0
+    out = capsys.readouterr().out
+    assert "95.0% (19/20" in out and "[[pending]]: check it" in out
