@@ -234,4 +234,4 @@ def test_a_survivor_reviewed_by_its_text_is_marked_but_still_counted(tmp_path, m
     assert mutation.main(["--config", str(config), "--record", str(record),
                           "--survivors"]) == 0
     out = capsys.readouterr().out
-    assert "95.0% (19/20" in out and "[[pending]]: check it" in out
+    assert "95.0% (19/20" in out and "([[pending]]): check it" in out
