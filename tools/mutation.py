@@ -17,6 +17,8 @@ suspicious. Excluded from both (counted apart):
   function (``at``), the original line (``was``) and the mutated line (``now``), so one entry
   excuses exactly one mutant; an entry that matches no mutant, matches a detected one or
   matches several is an error to fix in the config.
+  ``[[pending]]`` keeps older reviews keyed by the mutated text alone: they excuse nothing,
+  ``--survivors`` only marks the survivors they name, to be checked and re-keyed.
 
 Results are recorded in ``tools/mutation_record.json``, keyed by a hash of the module's source,
 its test files (with the conftest files and test helpers they import), tools/mutation_run.py
