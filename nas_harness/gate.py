@@ -50,7 +50,7 @@ from nas_harness.analysis.metrics.aggregate import (
     step_curves,
     summarize_curves,
 )
-from nas_harness.analysis.metrics.significance import holm, mann_whitney
+from nas_harness.analysis.metrics.significance import check_alpha, holm, mann_whitney
 from nas_harness.analysis.runs import REPORT_COLUMNS, load_results
 from nas_harness.analysis.tables import DEFAULT_CHECKPOINTS
 from nas_harness.baseline import (
@@ -199,9 +199,14 @@ def allowed_drop(sem: np.ndarray | float, tolerance: float) -> np.ndarray:
 
 
 def _values(cell: Any) -> np.ndarray | None:
+    """Each run's values as numbers; text (even "0.9") is refused, never converted."""
     if cell is None or (isinstance(cell, float) and math.isnan(cell)):
         return None
-    return np.asarray(cell, dtype=np.float64)
+    values = np.asarray(cell)
+    if values.dtype.kind not in "iuf":
+        raise DataIntegrityError(f"per-run values must be numbers, got {cell!r}: rewrite the "
+                                 f"baseline with `nas-harness bless`")
+    return values
 
 
 def compare(baseline: pd.DataFrame, current: pd.DataFrame,
@@ -224,7 +229,7 @@ def compare(baseline: pd.DataFrame, current: pd.DataFrame,
         in ``baseline`` is ``MISSING``, one only in ``current`` is ``NO BASELINE``; both fail
         the gate unless their algorithm is in ``allow_missing``.
     """
-    tolerance = check_tolerance(tolerance)
+    tolerance, alpha = check_tolerance(tolerance), check_alpha(alpha)
     for name, frame in (("baseline", baseline), ("current", current)):
         missing = [c for c in (*ENTRY_KEYS, "mean", "sem") if c not in frame.columns]
         if missing:

@@ -23,7 +23,8 @@ def test_incumbent_changes_at_the_last_query():
 
 def test_empty_log():
     inc = incumbents(np.array([], dtype=np.int64), np.array([]), np.array([], dtype=bool))
-    assert len(inc.index) == 0
+    assert inc.index.tolist() == [] and inc.index.dtype == np.int64
+    assert inc.valid_acc.tolist() == [] and inc.valid_acc.dtype == np.float64
 
 
 def test_buffer_built_columns_equal_pa_array_and_write_the_same_bytes():

@@ -144,8 +144,11 @@ def dask_cluster():
     distributed = pytest.importorskip("dask.distributed")
     import dask
 
-    # no retries on other workers: a run that kills its worker is KilledWorker at once
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+    # no retries on other workers: a run that kills its worker is KilledWorker at once; and
+    # one task at a time on the one-thread worker (saturation 1.0; dask's default 1.1 sends
+    # two), so a death fails only the run that caused it, never a run queued behind it
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0,
+                          "distributed.scheduler.worker-saturation": 1.0}), \
             distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                      host="127.0.0.1", dashboard_address=":0") as cluster:
         yield cluster

@@ -138,7 +138,13 @@ def nan_quantiles(matrix: np.ndarray, quantiles: Sequence[float] = QUANTILES) ->
     """Column-wise quantiles ignoring NaN (numpy's ``linear`` method), fully vectorised.
 
     Returns an array of shape ``(len(quantiles), n_columns)``; NaN where a column has no value.
+    Each quantile is a fraction in [0, 1] (a NaN, infinite or outside fraction would index
+    outside the sorted values), refused otherwise.
     """
+    bad = [q for q in quantiles if not 0 <= q <= 1]  # NaN compares False: refused too
+    if bad:
+        raise ValueError(f"quantiles are fractions between 0 and 1 (0.5 is the median), got "
+                         f"{bad[0]!r}")
     ordered = np.sort(matrix, axis=0)  # NaN last
     n = np.sum(~np.isnan(matrix), axis=0)
     cols = np.arange(matrix.shape[1])

@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from nas_harness.analysis.metrics.aggregate import VALUE_COLUMN, StepCurves
+from nas_harness.analysis.metrics.significance import check_alpha
 
 ALPHA = 0.05
 NOTE_FEW = ("fewer than three algorithms: the Friedman and Nemenyi tests need three or more; "
@@ -124,7 +125,7 @@ def nemenyi_cd(k: int, n_blocks: int, alpha: float = ALPHA) -> float:
     ``q_alpha`` is the studentized range quantile divided by sqrt(2)
     (``scipy.stats.studentized_range`` with infinite degrees of freedom).
     """
-    q = stats.studentized_range.ppf(1 - alpha, k, np.inf) / np.sqrt(2)
+    q = stats.studentized_range.ppf(1 - check_alpha(alpha), k, np.inf) / np.sqrt(2)
     return float(q * np.sqrt(k * (k + 1) / (6.0 * n_blocks)))
 
 
@@ -132,6 +133,7 @@ def friedman_nemenyi(curves: StepCurves, algorithms: Sequence[str], datasets: Se
                      checkpoints: Sequence[int], alpha: float = ALPHA,
                      column: str = VALUE_COLUMN) -> RankTest:
     """Mean ranks over (dataset, checkpoint, run index) blocks, Friedman and Nemenyi."""
+    alpha = check_alpha(alpha)
     names = list(algorithms)
     matrix = block_matrix(curves, names, datasets, checkpoints, column)
     ranks = rank_blocks(matrix.T).T if len(matrix) else np.empty((0, len(names)))

@@ -147,6 +147,19 @@ def bootstrap_mean_ci(values: Sequence[float] | np.ndarray, rng: np.random.Gener
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
+def check_alpha(alpha: float) -> float:
+    """``alpha`` as a float, refused unless it is a significance level strictly inside (0, 1).
+
+    At alpha >= 1 every pair, even one with A12 = 0.5 (p = 1), would be "significant", and a
+    direction would be claimed where there is none.
+    """
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float | np.floating) \
+            or not 0 < alpha < 1:
+        raise ValueError(f"the significance level alpha must be a number strictly between 0 "
+                         f"and 1 (e.g. 0.05), got {alpha!r}")
+    return float(alpha)
+
+
 def pairwise_tests(samples: Mapping[tuple[str, int], Mapping[str, np.ndarray]], *,
                    alpha: float = ALPHA, seed: int = BOOTSTRAP_SEED,
                    order: Sequence[str] | None = None) -> pd.DataFrame:
@@ -164,6 +177,7 @@ def pairwise_tests(samples: Mapping[tuple[str, int], Mapping[str, np.ndarray]], 
         One row per pair with :data:`SIGNIFICANCE_COLUMNS`; ``better`` names the algorithm
         whose values tend to be higher when the difference is significant, else ``""``.
     """
+    alpha = check_alpha(alpha)
     rng = np.random.default_rng(seed)
     rows = []
     for (dataset, query), per_alg in samples.items():
@@ -201,9 +215,15 @@ def claim(row: Mapping[str, object], alpha: float = ALPHA) -> str:
 
     A significant difference names the higher algorithm first and gives A12 as the
     probability that it beats the other; otherwise A12 is that of the first-named algorithm.
+    A row marked significant at A12 = 0.5 (where the two-sided p is 1) names no direction and
+    is refused.
     """
+    alpha = check_alpha(alpha)
     a, b = str(row["algorithm_a"]), str(row["algorithm_b"])
     p_holm, effect = float(row["p_holm"]), float(row["a12"])  # type: ignore[arg-type]
+    if row["significant"] and effect == 0.5:
+        raise ValueError(f"{a} vs {b}: a row marked significant with A12 = 0.5 claims no "
+                         f"direction; take the row from pairwise_tests")
     note = str(row.get("note") or "")
     if np.isnan(p_holm):
         return f"{a} vs {b}: not tested ({note})"
