@@ -42,6 +42,13 @@ class BudgetedAlgorithm(Algorithm):
         self._pending = out
         return out
 
+    def _next_of(self, sequence: np.ndarray, max_batch: int) -> np.ndarray:
+        """The next architectures of a sequence fixed in advance, within the quota."""
+        n = min(self._quota(max_batch), len(sequence) - self.num_proposed)
+        if n <= 0:
+            return EMPTY
+        return self._proposed(sequence[self.num_proposed:self.num_proposed + n])
+
     def _accept(self, indices: np.ndarray, valid_acc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Check that ``tell`` reports exactly the pending proposals; returns them as arrays."""
         pending = self._pending

@@ -8,7 +8,6 @@ from typing import ClassVar
 import numpy as np
 
 from nas_harness.algorithms._common import (
-    EMPTY,
     BudgetedAlgorithm,
     feasible_indices,
     sample_feasible,
@@ -54,10 +53,7 @@ class RandomSearch(BudgetedAlgorithm):
 
     def ask(self, max_batch: int) -> np.ndarray:
         """The next ``max_batch`` architectures of the pre-drawn sequence."""
-        n = min(self._quota(max_batch), len(self._sequence) - self.num_proposed)
-        if n <= 0:
-            return EMPTY
-        return self._proposed(self._sequence[self.num_proposed:self.num_proposed + n])
+        return self._next_of(self._sequence, max_batch)
 
     def tell(self, indices: np.ndarray, valid_acc: np.ndarray) -> None:
         """Random search learns nothing; only the pairing of ask and tell is checked."""

@@ -20,11 +20,11 @@ from sweep_fixtures import synthetic_table, tree
 from nas_harness.algorithms.base import Algorithm
 from nas_harness.algorithms.testing import (
     AlgorithmConformance,
-    _real_cifar10,
     drive,
     proposal_checker,
     proposals_in_fresh_processes,
     proposes_infeasible,
+    real_cifar10,
     synthetic_landscape,
     synthetic_proposals,
 )
@@ -88,7 +88,7 @@ class AdapterChecks(AlgorithmConformance):
     def test_runs_on_the_real_table(self, algorithm_class: type[Algorithm],
                                     algorithm_params: Any) -> None:
         """:data:`ADAPTER_BUDGET` queries on CIFAR-10 through the oracle (no data: skipped)."""
-        table = _real_cifar10()
+        table = real_cifar10()
         if isinstance(table, str):
             pytest.skip(f"real benchmark table not loadable ({table})")
         from nas_harness.algorithms.search_loop import run_search

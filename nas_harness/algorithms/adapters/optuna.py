@@ -45,6 +45,7 @@ class OptunaAdapter(LibraryAdapter):
     constrained: ClassVar[bool] = True
     infeasible_as = ("a completed trial with constraint flops = FLOPs/limit - 1 > 0 "
                      "(trial.set_constraint) and the worst accuracy so far as its value")
+    directions: ClassVar[tuple[str, ...]] = ("maximize",)  # the study's objectives
 
     def _sampler(self, optuna: Any, seed: int) -> Any:
         raise NotImplementedError
@@ -62,7 +63,7 @@ class OptunaAdapter(LibraryAdapter):
         self._names = list(self._distributions)
         self._fail = optuna.trial.TrialState.FAIL
         return optuna.create_study(storage=optuna.storages.InMemoryStorage(), sampler=sampler,
-                                   direction="maximize")
+                                   directions=list(self.directions))  # type: ignore[arg-type]
 
     def _library_ask(self) -> tuple[Any, tuple[int, ...]]:
         trial = self._lib.ask(self._distributions)

@@ -9,7 +9,6 @@ and, as objectives, the worst validation accuracy told so far (0 before any) and
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from nas_harness.algorithms.adapters.optuna import OptunaAdapter, OptunaNSGA2, OptunaTPE
@@ -23,21 +22,7 @@ class OptunaMultiObjective(OptunaAdapter):
 
     infeasible_as = ("a completed trial with constraint flops = FLOPs/limit - 1 > 0 and, as "
                      "objectives, the worst accuracy so far and its FLOPs")
-
-    def _open(self, seed: int) -> Any:
-        import optuna
-
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        with warnings.catch_warnings():  # experimental notices at construction
-            warnings.simplefilter("ignore")
-            sampler = self._sampler(optuna, seed)
-        self._distributions = {
-            f"layer{i}": optuna.distributions.CategoricalDistribution(list(opts))
-            for i, opts in enumerate(self.context.space.options)}
-        self._names = list(self._distributions)
-        self._fail = optuna.trial.TrialState.FAIL
-        return optuna.create_study(storage=optuna.storages.InMemoryStorage(), sampler=sampler,
-                                   directions=["maximize", "minimize"])
+    directions = ("maximize", "minimize")  # validation accuracy up, FLOPs down
 
     def _library_tell(self, token: Any, index: int, valid_acc: float) -> None:
         token.set_constraint("flops", self._constraint(index))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nas_harness.algorithms._common import EMPTY, BudgetedAlgorithm, feasible_indices
+from nas_harness.algorithms._common import BudgetedAlgorithm, feasible_indices
 from nas_harness.algorithms.guided._proxy import proxy_param, ranked
 from nas_harness.algorithms.params import check, param
 from nas_harness.benchmarks.protocol import SearchContext
@@ -45,10 +45,7 @@ class GuidedRandom(BudgetedAlgorithm):
         """The next architectures of the sample in proxy order."""
         if self._sequence is None:  # read the proxy at the first ask (charged then)
             self._sequence = ranked(self.context, self.params.proxy, self._sample)
-        n = min(self._quota(max_batch), len(self._sequence) - self.num_proposed)
-        if n <= 0:
-            return EMPTY
-        return self._proposed(self._sequence[self.num_proposed:self.num_proposed + n])
+        return self._next_of(self._sequence, max_batch)
 
     def tell(self, indices: np.ndarray, valid_acc: np.ndarray) -> None:
         """Nothing to learn; the pairing of ask and tell is checked."""

@@ -30,13 +30,15 @@ file -- in a child process for the cross-process determinism test: define plugin
 module, not inside a function.
 """
 
-from nas_harness.algorithms.testing._conformance import AlgorithmConformance
+from nas_harness.algorithms.testing._conformance import AlgorithmConformance, real_cifar10
 from nas_harness.algorithms.testing._landscape import (
     drive,
+    proposal_checker,
+    proposes_infeasible,
     synthetic_landscape,
     synthetic_proposals,
 )
 from nas_harness.algorithms.testing._processes import proposals_in_fresh_processes
 
-__all__ = ["AlgorithmConformance", "drive", "proposals_in_fresh_processes",
-           "synthetic_landscape", "synthetic_proposals"]
+__all__ = ["AlgorithmConformance", "drive", "proposal_checker", "proposals_in_fresh_processes",
+           "proposes_infeasible", "real_cifar10", "synthetic_landscape", "synthetic_proposals"]

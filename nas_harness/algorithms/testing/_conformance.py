@@ -30,7 +30,7 @@ from nas_harness.benchmarks.protocol import SearchContext
 
 
 @functools.lru_cache(maxsize=1)
-def _real_cifar10() -> Any:
+def real_cifar10() -> Any:
     """The real CIFAR-10 table, or the reason it cannot be loaded (cached once per process)."""
     try:
         from nas_harness.benchmarks.data.store import load_table
@@ -230,7 +230,7 @@ class AlgorithmConformance:
         Every charged query is checked: a valid index, and feasible unless the class declares
         ``proposes_infeasible``.
         """
-        table = _real_cifar10()
+        table = real_cifar10()
         if isinstance(table, str):
             pytest.skip(f"real benchmark table not loadable ({table})")
         from nas_harness.algorithms.search_loop import run_search
