@@ -40,6 +40,9 @@ def test_staircase_area_by_hand() -> None:
     assert staircase_area([0.2, 1.0, 1.5], [0.5, 0.1, 0.0], 1.0, 1.0) == pytest.approx(0.4)
     assert staircase_area([0.2, 0.4], [0.5, 0.5], 0.3, 1.0) == pytest.approx(0.1 * 0.5)
     assert staircase_area([], [], 1.0, 1.0) == 0.0
+    # three steps: each width runs to the next point's cost
+    assert staircase_area([0.1, 0.3, 0.6], [0.8, 0.5, 0.2], 1.0, 1.0) == pytest.approx(
+        0.2 * 0.2 + 0.3 * 0.5 + 0.4 * 0.8)
 
 
 def test_staircase_areas_is_the_kernel_per_set() -> None:
@@ -64,6 +67,11 @@ def test_trace_before_the_first_point_and_of_missing_values() -> None:
     assert all(f.dtype == np.int64 for f in trace.fronts)
     nothing = front_trace([1.0, 2.0], [float("nan")] * 2, [60.0, 70.0], REF)
     assert nothing.hv.tolist() == [0.0, 0.0]
+
+
+def test_trace_columns_of_different_length_are_an_error() -> None:
+    with pytest.raises(ValueError):
+        front_trace([1.0, 2.0], [80.0], [60.0, 70.0], REF)
 
 
 def test_an_identical_query_keeps_the_first() -> None:
