@@ -212,3 +212,107 @@ def test_spaces_with_unequal_option_counts_are_refused() -> None:
                                      max_flops_fraction=1.0)
     with pytest.raises(HarnessError, match="same number of options"):
         MultiDistribution(context, np.random.default_rng(0))
+
+
+def test_the_second_step_decays_gamma() -> None:
+    d = ASNG(2, 3, alpha=1.5, delta_init=0.5)
+    d.theta_min = 0.01
+    positions = np.array([[0, 1], [1, 1], [2, 0], [0, 2]])
+    weights = np.array([1.0, 0.5, -0.5, -1.0])
+    d.update(positions, weights)
+    gamma1, big1 = d.gamma, d.big_delta
+    d.update(positions, weights)
+    beta2 = (0.5 / big1) / math.sqrt(4)
+    assert d.gamma == pytest.approx((1 - beta2) ** 2 * gamma1 + beta2 * (2 - beta2), rel=1e-12)
+
+
+def test_the_zero_gradient_threshold_is_strict() -> None:
+    # one layer of two options, one sample: grad = w * (onehot - theta) = (w/2, -w/2) exactly
+    d = ASNG(1, 2, alpha=1.5, delta_init=0.1)
+    d.theta_min = 0.01
+    d.update(np.array([[0]]), np.array([2e-18]))          # |grad| == 1e-18: a step
+    assert d.theta[0, 0] > 0.5
+    tiny = ASNG(2, 3, alpha=1.5, delta_init=0.1)
+    positions = np.array([[0, 1], [1, 1], [2, 0], [0, 2]])
+    weights = np.array([1.0, 0.5, -0.5, -1.0]) * 2e-18
+    grad = np.abs(sum(w * (np.eye(3)[p] - 1 / 3) for w, p in zip(weights, positions,
+                                                                  strict=True)) / 4)
+    assert grad.max() < 1e-18 < 16 * grad.max()           # below the threshold, not far
+    tiny.update(positions, weights)
+    assert tiny.theta.tolist() == [[1 / 3] * 3] * 2 and tiny.big_delta == 1.0
+
+
+@pytest.mark.parametrize("pooling", ["importance", "independent"])
+def test_pooled_weights_are_the_importance_ratios(pooling: str) -> None:
+    import copy
+
+    algo, context, acc = _algo(pooling, k=3, m=2, spread="linear", max_coefficient=600.0)
+    rng = np.random.default_rng(11)
+    for d in algo.dists:                       # different distributions: ratios differ
+        d.theta = rng.uniform(0.5, 1.5, d.theta.shape)
+        d.theta /= d.theta.sum(axis=1, keepdims=True)
+    before = copy.deepcopy(algo.dists)
+    index = _one_iteration(algo, acc, sizes=(6,))
+    positions = algo._batch
+    cost = context.flops[index] / context.flops.max()
+    a = acc[index]
+    probs = np.array([d.prob(positions) for d in before])
+    for k, d in enumerate(before):
+        if pooling == "independent":
+            mine = slice(2 * k, 2 * k + 2)
+            d.update(positions[mine], ranking_utility(a[mine] - algo.lambdas[k] * cost[mine]))
+        else:
+            mixture = probs.mean(axis=0)
+            d.update(positions, ranking_utility(a - algo.lambdas[k] * cost) * probs[k] / mixture)
+        np.testing.assert_allclose(algo.dists[k].theta, d.theta, rtol=1e-12)
+
+
+def test_the_largest_allowed_architecture_is_feasible() -> None:
+    algo, context, _ = _algo("importance", max_flops_fraction=1.0)
+    assert context.max_flops == context.flops.max()
+    assert algo._feasible.all()
+
+
+class _FixedU:
+    """A stand-in generator whose uniform draws are all ``u`` (to hit cdf edges exactly)."""
+
+    def __init__(self, u: float) -> None:
+        self.u = u
+
+    def random(self, shape):
+        return np.full(shape, self.u)
+
+
+def test_a_draw_on_a_cdf_edge_takes_the_next_option() -> None:
+    algo, _, _ = _algo("importance", k=1, m=2)
+    dist = ASNG(5, 8, 1.5, 1.0)                 # cdf 1/8, 2/8, ...: 0.25 is an edge exactly
+    algo.rng = _FixedU(0.25)                    # type: ignore[assignment]
+    assert algo._draw(dist, 2).tolist() == [[1] * 5] * 2
+    # a cdf that ends short of the draw (rounding) gives the last option, not one past it
+    dist.theta = np.full((5, 8), 0.1)
+    algo.rng = _FixedU(0.95)                    # type: ignore[assignment]
+    algo._feasible = np.ones_like(algo._feasible)
+    assert algo._draw(dist, 1).tolist() == [[7] * 5]
+
+
+def test_asking_for_nothing_draws_nothing() -> None:
+    algo, _, acc = _algo("importance", k=2, m=2)
+    idx = algo.ask(4)
+    algo.tell(idx, acc[idx])
+    batch = algo._batch
+    assert algo.ask(0).size == 0
+    assert algo._batch is batch
+    assert algo.ask(4).size == 4 and algo._batch is not batch
+
+
+def test_float32_flops_give_a_float64_cost() -> None:
+    from dataclasses import replace
+
+    from nas_harness.algorithms.testing import synthetic_landscape
+
+    context, _ = synthetic_landscape(10, max_flops_fraction=1.0)
+    context = replace(context, flops=context.flops.astype(np.float32))
+    algo = MultiDistribution(context, np.random.default_rng(0))
+    assert algo._cost.dtype == np.float64
+    np.testing.assert_array_equal(algo._cost, context.flops.astype(np.float64)
+                                  / float(context.flops.max()))
