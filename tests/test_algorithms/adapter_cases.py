@@ -21,12 +21,7 @@ from nas_harness.algorithms.base import Algorithm
 from nas_harness.algorithms.testing import (
     AlgorithmConformance,
     drive,
-    proposal_checker,
-    proposals_in_fresh_processes,
-    proposes_infeasible,
-    real_cifar10,
     synthetic_landscape,
-    synthetic_proposals,
 )
 from nas_harness.benchmarks.space import SearchSpace
 from nas_harness.sweep import SweepSpec, run_sweep
@@ -66,6 +61,8 @@ class AdapterChecks(AlgorithmConformance):
     """The conformance kit plus the adapter rules (override ``algorithm_class``)."""
 
     charging_budget = 40
+    fresh_process_budget = 20  # two fresh interpreters each import the library
+    real_table_budget = ADAPTER_BUDGET
 
     @pytest.mark.parametrize(("fraction", "budget"), [(0.5, ADAPTER_BUDGET), (0.1, 20)])
     def test_proposals_are_valid_and_feasible(self, algorithm_class: type[Algorithm],
@@ -74,34 +71,6 @@ class AdapterChecks(AlgorithmConformance):
         """The kit's check at :data:`ADAPTER_BUDGET` queries instead of the full 500."""
         super().test_proposals_are_valid_and_feasible(algorithm_class, algorithm_params,
                                                       fraction, budget)
-
-    def test_same_seed_same_proposals_across_processes(
-            self, algorithm_class: type[Algorithm], algorithm_params: Any) -> None:
-        """The kit's check with 20 queries: two fresh interpreters each import the library."""
-        args = (algorithm_class, algorithm_params, 20, 321, [5, 1, 3])
-        here = synthetic_proposals(*args)
-        assert len(here) > 0
-        first, second = proposals_in_fresh_processes(*args, hash_seeds=("1", "2"))
-        assert first == second, "proposals depend on PYTHONHASHSEED (hash() of str?)"
-        assert first == here, "a fresh process proposes differently from this one"
-
-    def test_runs_on_the_real_table(self, algorithm_class: type[Algorithm],
-                                    algorithm_params: Any) -> None:
-        """:data:`ADAPTER_BUDGET` queries on CIFAR-10 through the oracle (no data: skipped)."""
-        table = real_cifar10()
-        if isinstance(table, str):
-            pytest.skip(f"real benchmark table not loadable ({table})")
-        from nas_harness.algorithms.search_loop import run_search
-        from nas_harness.benchmarks.oracle import Oracle
-        from nas_harness.benchmarks.protocol import Protocol
-
-        oracle = Oracle(table, Protocol("cifar10", budget=ADAPTER_BUDGET))
-        algo = algorithm_class(oracle.context, np.random.default_rng(0), algorithm_params)
-        log = run_search(algo, oracle)
-        assert 0 < len(log.index) <= ADAPTER_BUDGET
-        proposal_checker(oracle.context, algorithm_class)(log.index)
-        if not proposes_infeasible(algorithm_class):
-            assert log.feasible.all()
 
     def test_every_feasible_proposal_is_one_query_and_no_infeasible_one_is(
             self, algorithm_class: type[Algorithm], algorithm_params: Any) -> None:
